@@ -1,0 +1,74 @@
+/**
+ * Accounts: users (mailbox owners), their app passwords, and aliases (incl. forwarding to remote addresses).
+ * Rules: addresses are stored lower-cased and IDN-normalised by the repositories; a user's domain is the part
+ * after the last '@'. Catch-all is the domain's `catchall_email` column, not an alias row.
+ */
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { domains } from './domains.ts';
+
+const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    domain_id: integer('domain_id')
+      .notNull()
+      .references(() => domains.id, { onDelete: 'restrict' }),
+    email: text('email').notNull().unique(),
+    local_part: text('local_part').notNull(),
+    full_name: text('full_name'),
+    password_hash: text('password_hash').notNull(),
+    /** Bytes; null means the domain's default_quota; 0 means unlimited. */
+    quota: integer('quota'),
+    used_bytes: integer('used_bytes').notNull().default(0),
+    status: text('status', { enum: ['active', 'disabled', 'suspended'] })
+      .notNull()
+      .default('active'),
+    totp_secret: text('totp_secret'),
+    totp_enabled: integer('totp_enabled', { mode: 'boolean' }).notNull().default(false),
+    last_login_at: integer('last_login_at'),
+    created_at: integer('created_at').notNull().default(now),
+    updated_at: integer('updated_at').notNull().default(now),
+  },
+  (t) => [index('users_domain_idx').on(t.domain_id)],
+);
+
+export const appPasswords = sqliteTable(
+  'app_passwords',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    user_id: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    password_hash: text('password_hash').notNull(),
+    created_at: integer('created_at').notNull().default(now),
+    last_used_at: integer('last_used_at'),
+  },
+  (t) => [index('app_passwords_user_idx').on(t.user_id)],
+);
+
+export const aliases = sqliteTable(
+  'aliases',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    domain_id: integer('domain_id')
+      .notNull()
+      .references(() => domains.id, { onDelete: 'cascade' }),
+    address: text('address').notNull().unique(),
+    /** Local users, other aliases or remote addresses (forwarding). */
+    destinations: text('destinations', { mode: 'json' }).$type<string[]>().notNull(),
+    status: text('status', { enum: ['active', 'disabled'] })
+      .notNull()
+      .default('active'),
+    created_at: integer('created_at').notNull().default(now),
+    updated_at: integer('updated_at').notNull().default(now),
+  },
+  (t) => [index('aliases_domain_idx').on(t.domain_id)],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type AliasRow = typeof aliases.$inferSelect;
+export type AppPasswordRow = typeof appPasswords.$inferSelect;

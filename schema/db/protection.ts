@@ -1,0 +1,34 @@
+/**
+ * Abuse protection state: greylist triplets, rate-limit counters (fixed windows keyed by rule and subject) and
+ * blocked IPs (brute-force guard). All rows are disposable: losing them weakens protection, never mail.
+ */
+import { integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const greylist = sqliteTable(
+  'greylist',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The client's network: /24 for IPv4, /64 for IPv6. */
+    ip_net: text('ip_net').notNull(),
+    sender: text('sender').notNull(),
+    recipient: text('recipient').notNull(),
+    first_seen_at: integer('first_seen_at').notNull(),
+    last_seen_at: integer('last_seen_at').notNull(),
+    pass_count: integer('pass_count').notNull().default(0),
+  },
+  (t) => [uniqueIndex('greylist_triplet_idx').on(t.ip_net, t.sender, t.recipient)],
+);
+
+export const rateLimitCounters = sqliteTable('rate_limit_counters', {
+  /** "<rule>:<subject>", e.g. "smtp_per_ip:192.0.2.1". */
+  key: text('key').primaryKey(),
+  window_start: integer('window_start').notNull(),
+  count: integer('count').notNull(),
+});
+
+export const blockedIps = sqliteTable('blocked_ips', {
+  ip: text('ip').primaryKey(),
+  reason: text('reason').notNull(),
+  blocked_until: integer('blocked_until').notNull(),
+  created_at: integer('created_at').notNull(),
+});

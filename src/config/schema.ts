@@ -1,0 +1,191 @@
+/**
+ * The bootstrap configuration, declared once. Every key of gomailserver's `gomailserver.yaml` is accepted with
+ * the same meaning; keys Mailyard adds are marked "(Mailyard)". The example config (`mailyard config example`),
+ * the env overrides (MAILYARD_<SECTION>_<KEY>) and the unknown-key warnings are all derived from this schema.
+ * Rules: every leaf has a description; a leaf with no default is optional and shown commented out in the example.
+ * Durations are seconds unless the key says otherwise; a port of 0 disables that listener.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const port = (def: number, doc: string) =>
+  z
+    .number({ error: 'expected a port number (0-65535)' })
+    .int({ error: 'expected a whole port number (0-65535)' })
+    .min(0, { error: 'expected a port number (0-65535)' })
+    .max(65535, { error: 'expected a port number (0-65535)' })
+    .default(def)
+    .meta({ description: `${doc} 0 disables it.` });
+
+const seconds = (def: number, doc: string) =>
+  z
+    .number({ error: 'expected a number of seconds' })
+    .positive({ error: 'expected a positive number of seconds' })
+    .default(def)
+    .meta({ description: `${doc} In seconds.` });
+
+const str = (def: string, doc: string) =>
+  z
+    .string({ error: 'expected a string' })
+    .min(1, { error: 'must not be empty' })
+    .default(def)
+    .meta({ description: doc });
+
+const optStr = (doc: string, example?: string) =>
+  z
+    .string({ error: 'expected a string' })
+    .min(1, { error: 'must not be empty' })
+    .optional()
+    .meta({ description: doc, example });
+
+const bool = (def: boolean, doc: string) =>
+  z.boolean({ error: 'expected true or false' }).default(def).meta({ description: doc });
+
+const section = <T extends z.ZodRawShape>(doc: string, shape: T) =>
+  z
+    .object(shape, { error: 'expected a mapping (section)' })
+    .prefault({} as never)
+    .meta({ description: doc });
+
+const hostPort = z.string().refine(
+  (s) => {
+    const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(s);
+    if (!m) return false;
+    const host = m[1] ?? m[2] ?? '';
+    const p = m[3] === undefined ? 53 : Number(m[3]);
+    return isIP(host) !== 0 && p > 0 && p < 65536;
+  },
+  { error: 'expected "ip" or "ip:port" (e.g. 127.0.0.1:53 or [::1]:53)' },
+);
+
+export const configSchema = z
+  .object({
+    server: section('Server identity and listeners.', {
+      hostname: optStr(
+        'Fully qualified host name used in SMTP greetings, Received headers and the self-signed certificate. Default: the machine host name.',
+        'mail.example.com',
+      ),
+      domain: optStr('Primary mail domain of this server.', 'example.com'),
+      bind_address: str('0.0.0.0', '(Mailyard) Address every listener binds to. Use 127.0.0.1 for local testing.'),
+      shutdown_timeout: seconds(
+        30,
+        '(Mailyard) On SIGTERM/SIGINT, how long in-flight transactions may take to finish.',
+      ),
+    }),
+    database: section('SQLite database holding all settings and the mail index.', {
+      path: str('./data/mailserver.db', 'Database file. Relative paths resolve against the working directory.'),
+      wal_enabled: bool(true, 'Use SQLite write-ahead logging (recommended).'),
+      busy_timeout: seconds(5, '(Mailyard) How long a writer waits for a lock before failing.'),
+    }),
+    logger: section('Logging.', {
+      level: z
+        .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+          error: 'expected one of trace, debug, info, warn, error, fatal, silent',
+        })
+        .default('info')
+        .meta({ description: 'Minimum level written.' }),
+      format: z
+        .enum(['json', 'console', 'text', 'pretty'], { error: 'expected json, console, text or pretty' })
+        .default('json')
+        .meta({ description: 'json (one object per line) or console/text/pretty (human-readable).' }),
+      output_path: str('stdout', 'stdout, stderr or a file path (appended to; its folder is created).'),
+    }),
+    storage: section('(Mailyard) Mail storage.', {
+      mail_dir: optStr(
+        'Folder holding the Maildir++ trees, one per user. Default: "mail" beside the database file.',
+        '/var/lib/mailyard/mail',
+      ),
+    }),
+    smtp: section('SMTP listeners and limits.', {
+      submission_port: port(587, 'Authenticated submission (STARTTLS).'),
+      relay_port: port(25, 'Incoming mail from other servers (MX).'),
+      smtps_port: port(465, 'Authenticated submission over implicit TLS.'),
+      max_message_size: z
+        .number({ error: 'expected a size in bytes' })
+        .int({ error: 'expected a whole number of bytes' })
+        .min(1024, { error: 'must be at least 1024 bytes' })
+        .default(52428800)
+        .meta({ description: 'Largest message accepted, in bytes (advertised with SIZE).' }),
+      outbound_port: z
+        .number({ error: 'expected a port number (1-65535)' })
+        .int({ error: 'expected a whole port number (1-65535)' })
+        .min(1, { error: 'expected a port number (1-65535)' })
+        .max(65535, { error: 'expected a port number (1-65535)' })
+        .default(25)
+        .meta({ description: '(Mailyard) Port used when delivering to remote MX hosts.' }),
+    }),
+    imap: section('IMAP listeners.', {
+      port: port(143, 'IMAP with STARTTLS.'),
+      imaps_port: port(993, 'IMAP over implicit TLS.'),
+      idle_timeout: seconds(1800, 'How long an idle IMAP connection is kept (RFC 3501 asks for at least 30 minutes).'),
+    }),
+    api: section('Admin API (GraphQL, REST shim, /health).', {
+      port: port(8080, 'HTTP port of the admin API.'),
+      admin_token: optStr(
+        'Bearer token with admin rights. Prefer the MAILYARD_API_ADMIN_TOKEN environment variable. Default: generated on first start and stored in <data>/admin-token (mode 0600).',
+        'your-secure-random-token-here',
+      ),
+    }),
+    security: section('External security services.', {
+      clamav: section('ClamAV daemon (clamd).', {
+        socket_path: str('/var/run/clamav/clamd.ctl', 'clamd Unix socket.'),
+        timeout: seconds(60, 'Scan timeout.'),
+      }),
+      spamassassin: section('SpamAssassin daemon (spamd).', {
+        host: str('localhost', 'spamd host.'),
+        port: z
+          .number({ error: 'expected a port number (1-65535)' })
+          .int({ error: 'expected a whole port number (1-65535)' })
+          .min(1, { error: 'expected a port number (1-65535)' })
+          .max(65535, { error: 'expected a port number (1-65535)' })
+          .default(783)
+          .meta({ description: 'spamd port.' }),
+        timeout: seconds(30, 'Check timeout.'),
+      }),
+    }),
+    tls: section('TLS certificates. Without cert_file/key_file and ACME, a self-signed certificate is generated.', {
+      cert_file: optStr('PEM certificate chain.', '/etc/letsencrypt/live/mail.example.com/fullchain.pem'),
+      key_file: optStr('PEM private key.', '/etc/letsencrypt/live/mail.example.com/privkey.pem'),
+      acme: section('Automatic certificates over ACME (DNS-01).', {
+        enabled: bool(false, 'Obtain and renew the certificate with ACME.'),
+        email: optStr('Account contact address.', 'admin@example.com'),
+        provider: optStr('DNS provider used for DNS-01 challenges.', 'cloudflare'),
+        api_token: optStr('DNS provider API token. Prefer MAILYARD_TLS_ACME_API_TOKEN.', 'your-dns-provider-api-token'),
+        cache_dir: str('./data/acme', 'Where the account key and certificates are kept.'),
+      }),
+    }),
+    dns: section('(Mailyard) The one resolver every DNS lookup (MX, SPF, DKIM, DMARC, PTR, ACME) goes through.', {
+      servers: z
+        .array(hostPort, { error: 'expected a list of "ip:port" strings' })
+        .default([])
+        .meta({
+          description: 'DNS servers as "ip" or "ip:port". Empty: the nameservers of /etc/resolv.conf.',
+          example: ['127.0.0.1:53'],
+        }),
+      timeout: seconds(5, 'Timeout of one DNS query.'),
+    }),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.tls.cert_file) !== Boolean(c.tls.key_file)) {
+      const missing = c.tls.cert_file ? 'key_file' : 'cert_file';
+      ctx.addIssue({ code: 'custom', path: ['tls', missing], message: 'cert_file and key_file must be set together' });
+    }
+    const ports: [string[], number][] = [
+      [['smtp', 'relay_port'], c.smtp.relay_port],
+      [['smtp', 'submission_port'], c.smtp.submission_port],
+      [['smtp', 'smtps_port'], c.smtp.smtps_port],
+      [['imap', 'port'], c.imap.port],
+      [['imap', 'imaps_port'], c.imap.imaps_port],
+      [['api', 'port'], c.api.port],
+    ];
+    const seen = new Map<number, string>();
+    for (const [path, p] of ports) {
+      if (p === 0) continue;
+      const other = seen.get(p);
+      if (other) ctx.addIssue({ code: 'custom', path, message: `port ${p} is already used by ${other}` });
+      else seen.set(p, path.join('.'));
+    }
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;

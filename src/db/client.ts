@@ -1,0 +1,60 @@
+/**
+ * The SQLite connection. Rules: this folder is the only place with SQLite-specific pragmas and SQL; the
+ * repositories use Drizzle's query builder only, so they can move to PostgreSQL later. One connection per
+ * process (better-sqlite3 is synchronous; WAL lets readers proceed during a write).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate as drizzleMigrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { relations } from '../../schema/db/relations.ts';
+
+export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+
+export interface DbOptions {
+  path: string;
+  walEnabled: boolean;
+  busyTimeoutMs: number;
+}
+
+export function openDatabase(opts: DbOptions) {
+  if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
+  const client = new Database(opts.path, { timeout: opts.busyTimeoutMs });
+  client.pragma(`journal_mode = ${opts.walEnabled ? 'WAL' : 'DELETE'}`);
+  // FULL in both modes: a committed transaction (and so an accepted message) survives power loss, not only a
+  // process crash.
+  client.pragma('synchronous = FULL');
+  client.pragma('foreign_keys = ON');
+  client.pragma(`busy_timeout = ${opts.busyTimeoutMs}`);
+  const db = drizzle({ client, relations });
+  return db;
+}
+
+export type Db = ReturnType<typeof openDatabase>;
+
+/** Applies pending migrations from drizzle/. Idempotent. Returns how many were applied. */
+export function migrate(db: Db): number {
+  const count = () => {
+    try {
+      return (db.$client.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }).n;
+    } catch {
+      return 0;
+    }
+  };
+  const before = count();
+  drizzleMigrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  return count() - before;
+}
+
+/** A cheap liveness probe for /health: throws when the database cannot be read. */
+export function probe(db: Db): { journalMode: string } {
+  const mode = db.$client.pragma('journal_mode', { simple: true }) as string;
+  db.$client.prepare('select 1 from domains limit 1').get();
+  return { journalMode: mode };
+}
+
+export function closeDatabase(db: Db): void {
+  if (db.$client.open) db.$client.close();
+}

@@ -1,0 +1,43 @@
+/**
+ * Repository errors: the three kinds every front end maps to its own protocol (GraphQL error codes, HTTP
+ * statuses, SMTP/IMAP replies). Rules: a raw database error never leaves a repository unclassified.
+ */
+export class NotFoundError extends Error {
+  readonly code = 'NOT_FOUND';
+  constructor(
+    readonly entity: string,
+    readonly key: string,
+  ) {
+    super(`${entity} "${key}" not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends Error {
+  readonly code = 'CONFLICT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+export class InvalidInputError extends Error {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}
+
+/** Turns a SQLite constraint violation into a ConflictError; rethrows anything else. */
+export function classify(err: unknown, conflictMessage: string): never {
+  const code =
+    (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT_UNIQUE')) throw new ConflictError(conflictMessage);
+  if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY'))
+    throw new ConflictError(conflictMessage);
+  throw err;
+}

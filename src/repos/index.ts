@@ -1,0 +1,22 @@
+// The repository layer: the only code that touches tables. Front ends receive this object.
+import type { Db } from '../db/client.ts';
+import type { EventBus } from '../events/bus.ts';
+import { createAliasesRepo } from './aliases.ts';
+import { createApiTokensRepo } from './apiTokens.ts';
+import { createAuditRepo } from './audit.ts';
+import { createDeliveryEventsRepo } from './deliveryEvents.ts';
+import { createDomainsRepo } from './domains.ts';
+import { createUsersRepo } from './users.ts';
+
+export function createRepos(db: Db, bus: EventBus) {
+  return {
+    domains: createDomainsRepo(db, bus),
+    users: createUsersRepo(db, bus),
+    aliases: createAliasesRepo(db, bus),
+    audit: createAuditRepo(db, bus),
+    apiTokens: createApiTokensRepo(db),
+    deliveryEvents: createDeliveryEventsRepo(db, bus),
+  };
+}
+
+export type Repos = ReturnType<typeof createRepos>;

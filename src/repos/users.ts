@@ -1,0 +1,158 @@
+/**
+ * Users repository. Rules: a user belongs to an existing, non-template domain; creating a user creates its
+ * standard mailboxes (INBOX, Sent, Drafts, Trash, Junk, Archive with SPECIAL-USE) in the same transaction;
+ * the domain's max_users is enforced inside that transaction; writes commit, then publish `user.changed`.
+ */
+import { and, asc, count, eq, gt } from 'drizzle-orm';
+import { domains, mailboxes, type UserRow, users } from '../../schema/db/tables.ts';
+import type { Db } from '../db/client.ts';
+import type { EventBus } from '../events/bus.ts';
+import { ConflictError, classify, NotFoundError } from './errors.ts';
+import { splitAddress, TEMPLATE_DOMAIN } from './names.ts';
+
+export const STANDARD_MAILBOXES = [
+  { name: 'INBOX', special_use: null },
+  { name: 'Sent', special_use: '\\Sent' },
+  { name: 'Drafts', special_use: '\\Drafts' },
+  { name: 'Trash', special_use: '\\Trash' },
+  { name: 'Junk', special_use: '\\Junk' },
+  { name: 'Archive', special_use: '\\Archive' },
+] as const;
+
+export interface NewUser {
+  email: string;
+  passwordHash: string;
+  fullName?: string | null;
+  quota?: number | null;
+  status?: UserRow['status'];
+}
+
+export type UserPatch = Partial<Pick<UserRow, 'full_name' | 'quota' | 'status' | 'totp_secret' | 'totp_enabled'>>;
+
+export function createUsersRepo(db: Db, bus: EventBus) {
+  const repo = {
+    get(email: string): UserRow | undefined {
+      let address: string;
+      try {
+        address = splitAddress(email).address;
+      } catch {
+        return undefined;
+      }
+      return db.select().from(users).where(eq(users.email, address)).get();
+    },
+
+    require(email: string): UserRow {
+      const u = repo.get(email);
+      if (!u) throw new NotFoundError('user', email);
+      return u;
+    },
+
+    byId(id: number): UserRow | undefined {
+      return db.select().from(users).where(eq(users.id, id)).get();
+    },
+
+    list(opts: { domainId?: number; after?: number; limit?: number } = {}): UserRow[] {
+      const conds = [gt(users.id, opts.after ?? 0)];
+      if (opts.domainId !== undefined) conds.push(eq(users.domain_id, opts.domainId));
+      return db
+        .select()
+        .from(users)
+        .where(and(...conds))
+        .orderBy(asc(users.id))
+        .limit(opts.limit ?? 100)
+        .all();
+    },
+
+    count(opts: { domainId?: number } = {}): number {
+      const q = db.select({ n: count() }).from(users);
+      return (opts.domainId === undefined ? q : q.where(eq(users.domain_id, opts.domainId))).get()?.n ?? 0;
+    },
+
+    create(input: NewUser): UserRow {
+      const { local, domain, address } = splitAddress(input.email);
+      const row = db.transaction((tx) => {
+        const d = tx.select().from(domains).where(eq(domains.name, domain)).get();
+        if (!d || d.name === TEMPLATE_DOMAIN) throw new NotFoundError('domain', domain);
+        if (d.max_users > 0) {
+          const n = tx.select({ n: count() }).from(users).where(eq(users.domain_id, d.id)).get()?.n ?? 0;
+          if (n >= d.max_users)
+            throw new ConflictError(`domain "${domain}" already has its maximum of ${d.max_users} users`);
+        }
+        let u: UserRow;
+        try {
+          u = tx
+            .insert(users)
+            .values({
+              domain_id: d.id,
+              email: address,
+              local_part: local,
+              full_name: input.fullName ?? null,
+              password_hash: input.passwordHash,
+              quota: input.quota ?? null,
+              status: input.status ?? 'active',
+            })
+            .returning()
+            .get();
+        } catch (e) {
+          classify(e, `user "${address}" already exists`);
+        }
+        const uidvalidity = Math.floor(Date.now() / 1000);
+        tx.insert(mailboxes)
+          .values(
+            STANDARD_MAILBOXES.map((m) => ({ user_id: u.id, name: m.name, special_use: m.special_use, uidvalidity })),
+          )
+          .run();
+        return u;
+      });
+      bus.publish('user.changed', { email: address, domain, action: 'created', fields: [] });
+      return row;
+    },
+
+    update(email: string, patch: UserPatch): UserRow {
+      const current = repo.require(email);
+      const fields = Object.keys(patch);
+      if (fields.length === 0) return current;
+      const row = db
+        .update(users)
+        .set({ ...patch, updated_at: Date.now() })
+        .where(eq(users.id, current.id))
+        .returning()
+        .get()!;
+      bus.publish('user.changed', { email: row.email, domain: row.email.split('@')[1]!, action: 'updated', fields });
+      return row;
+    },
+
+    setPasswordHash(email: string, passwordHash: string): void {
+      const current = repo.require(email);
+      db.update(users)
+        .set({ password_hash: passwordHash, updated_at: Date.now() })
+        .where(eq(users.id, current.id))
+        .run();
+      bus.publish('user.changed', {
+        email: current.email,
+        domain: current.email.split('@')[1]!,
+        action: 'updated',
+        fields: ['password'],
+      });
+    },
+
+    delete(email: string): UserRow {
+      const current = repo.require(email);
+      db.delete(users).where(eq(users.id, current.id)).run();
+      bus.publish('user.changed', {
+        email: current.email,
+        domain: current.email.split('@')[1]!,
+        action: 'deleted',
+        fields: [],
+      });
+      return current;
+    },
+
+    mailboxes(userId: number) {
+      return db.select().from(mailboxes).where(eq(mailboxes.user_id, userId)).orderBy(asc(mailboxes.id)).all();
+    },
+  };
+  return repo;
+}
+
+export type UsersRepo = ReturnType<typeof createUsersRepo>;

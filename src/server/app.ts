@@ -1,0 +1,132 @@
+/**
+ * Composes a running Mailyard: config -> logger -> database (migrated, `_default` ensured) -> repositories and
+ * event bus -> TLS -> listeners. Rules: nothing binds before the config and database are good; if any listener
+ * fails to bind, everything started so far is stopped and start() rejects; stop() stops accepting everywhere at
+ * once, lets in-flight transactions finish within server.shutdown_timeout, then closes the database.
+ */
+import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
+import type { Config } from '../config/load.ts';
+import { closeDatabase, type Db, migrate, openDatabase, probe } from '../db/client.ts';
+import { createEventBus, type EventBus } from '../events/bus.ts';
+import { healthReport, healthRoute } from '../http/health.ts';
+import { createHttpServer } from '../http/server.ts';
+import { createImapServer } from '../imap/server.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
+import { createRepos, type Repos } from '../repos/index.ts';
+import { createSmtpServer } from '../smtp/server.ts';
+import { loadTls, type TlsMaterial } from '../tls/certificates.ts';
+import { VERSION } from '../version.ts';
+import { createListener, type Listener } from './listener.ts';
+
+export interface Mailyard {
+  config: Config;
+  log: Logger;
+  db: Db;
+  bus: EventBus;
+  repos: Repos;
+  tls: TlsMaterial;
+  adminToken: AdminToken;
+  listeners: Listener[];
+  migrationsApplied: number;
+  templateCreated: boolean;
+  health(): ReturnType<typeof healthReport>;
+  stop(): Promise<void>;
+}
+
+export async function startMailyard(config: Config, opts: { log?: Logger } = {}): Promise<Mailyard> {
+  const log = opts.log ?? createLogger(config.logger);
+  const startedAt = Date.now();
+
+  let db: Db;
+  try {
+    db = openDatabase({
+      path: config.database.path,
+      walEnabled: config.database.wal_enabled,
+      busyTimeoutMs: config.database.busy_timeout * 1000,
+    });
+  } catch (e) {
+    throw new Error(`cannot open database ${config.database.path}: ${(e as Error).message}`);
+  }
+
+  let listeners: Listener[] = [];
+  try {
+    const migrationsApplied = migrate(db);
+    const bus = createEventBus((topic, err) => log.error({ err, topic }, 'event listener failed'));
+    const repos = createRepos(db, bus);
+    const templateCreated = repos.domains.ensureTemplate();
+    const tls = await loadTls(config);
+    const adminToken = resolveAdminToken(config);
+
+    const address = config.server.bind_address;
+    const source = {
+      version: VERSION,
+      startedAt,
+      database: () => {
+        try {
+          return { status: 'ok' as const, journal_mode: probe(db).journalMode };
+        } catch (e) {
+          return { status: 'error' as const, error: (e as Error).message };
+        }
+      },
+      listeners: () => Object.fromEntries(listeners.map((l) => [l.name, l.status()])),
+      tls: () => ({ source: tls.source, valid_to: tls.validTo }),
+    };
+    listeners = [
+      createListener('smtp_relay', config.smtp.relay_port, address, () => createSmtpServer('mx', config, tls, log)),
+      createListener('smtp_submission', config.smtp.submission_port, address, () =>
+        createSmtpServer('submission', config, tls, log),
+      ),
+      createListener('smtps', config.smtp.smtps_port, address, () => createSmtpServer('smtps', config, tls, log)),
+      createListener('imap', config.imap.port, address, () => createImapServer(false, tls)),
+      createListener('imaps', config.imap.imaps_port, address, () => createImapServer(true, tls)),
+      createListener('api', config.api.port, address, () => createHttpServer([healthRoute(source)], log)),
+    ];
+    try {
+      await Promise.all(listeners.map((l) => l.start()));
+    } catch (e) {
+      await Promise.all(listeners.map((l) => l.stop(0)));
+      throw e;
+    }
+
+    let stopping: Promise<void> | undefined;
+    const app: Mailyard = {
+      config,
+      log,
+      db,
+      bus,
+      repos,
+      tls,
+      adminToken,
+      listeners,
+      migrationsApplied,
+      templateCreated,
+      health: () => healthReport(source),
+      stop() {
+        stopping ??= (async () => {
+          const graceMs = config.server.shutdown_timeout * 1000;
+          log.info({ graceMs }, 'shutting down: no new connections, waiting for in-flight transactions');
+          await Promise.all(listeners.map((l) => l.stop(graceMs)));
+          closeDatabase(db);
+          log.info('mailyard stopped');
+        })();
+        return stopping;
+      },
+    };
+    log.info(
+      {
+        version: VERSION,
+        config: config.source,
+        database: config.database.path,
+        migrationsApplied,
+        templateCreated,
+        tls: tls.source,
+        listeners: source.listeners(),
+      },
+      'mailyard started',
+    );
+    return app;
+  } catch (e) {
+    closeDatabase(db);
+    throw e;
+  }
+}

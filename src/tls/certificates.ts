@@ -1,0 +1,64 @@
+/**
+ * The server's TLS material. Rules: configured tls.cert_file/key_file win (a read or parse failure is a config
+ * error naming the key); otherwise a self-signed certificate for server.hostname is created once under
+ * <data>/tls/ (mode 0600 key) and reused until it expires or the host name changes.
+ */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/load.ts';
+import { ConfigError } from '../config/load.ts';
+import { createSelfSigned } from './selfsigned.ts';
+
+export interface TlsMaterial {
+  key: string;
+  cert: string;
+  source: 'file' | 'self-signed';
+  subject: string;
+  validTo: string;
+}
+
+function describe(key: string, cert: string, source: TlsMaterial['source']): TlsMaterial {
+  const x = new X509Certificate(cert);
+  if (!x.checkPrivateKey(createPrivateKey(key))) throw new Error('the private key does not match the certificate');
+  return { key, cert, source, subject: x.subject, validTo: x.validTo };
+}
+
+export async function loadTls(config: Config): Promise<TlsMaterial> {
+  const { cert_file, key_file } = config.tls;
+  if (cert_file && key_file) {
+    const read = (path: string, keyName: string) => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (e) {
+        throw new ConfigError(config.source, [
+          `key "${keyName}": cannot read ${path} (${(e as NodeJS.ErrnoException).code})`,
+        ]);
+      }
+    };
+    const cert = read(cert_file, 'tls.cert_file');
+    const key = read(key_file, 'tls.key_file');
+    try {
+      return describe(key, cert, 'file');
+    } catch (e) {
+      throw new ConfigError(config.source, [`keys "tls.cert_file"/"tls.key_file": ${(e as Error).message}`]);
+    }
+  }
+  const dir = join(config.dataDir, 'tls');
+  const certPath = join(dir, 'selfsigned.crt');
+  const keyPath = join(dir, 'selfsigned.key');
+  try {
+    const cert = readFileSync(certPath, 'utf8');
+    const key = readFileSync(keyPath, 'utf8');
+    const x = new X509Certificate(cert);
+    const fresh = new Date(x.validTo).getTime() > Date.now() + 7 * 86_400_000;
+    if (fresh && x.checkHost(config.server.hostname) !== undefined) return describe(key, cert, 'self-signed');
+  } catch {
+    // missing or unreadable: create a new one below
+  }
+  const { key, cert } = await createSelfSigned(config.server.hostname);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(keyPath, key, { mode: 0o600 });
+  writeFileSync(certPath, cert, { mode: 0o644 });
+  return describe(key, cert, 'self-signed');
+}

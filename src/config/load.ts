@@ -57,6 +57,13 @@ export interface LoadResult {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** `key:` with no value (YAML null) means "not set": e.g. a section whose keys are all commented out. */
+function dropNulls(o: Obj): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(o)) if (v !== null) out[k] = isObj(v) ? dropNulls(v) : v;
+  return out;
+}
+
 function unknownKeys(raw: Obj, node: Node, out: string[]): void {
   const known = new Map(node.children.map((c) => [c.path[c.path.length - 1], c]));
   for (const [k, v] of Object.entries(raw)) {
@@ -120,7 +127,7 @@ function readYaml(file: string): Obj {
   const value = doc.toJS() as unknown;
   if (value === null || value === undefined) return {};
   if (!isObj(value)) throw new ConfigError(file, ['the top level must be a mapping of sections (server:, smtp:, ...)']);
-  return value;
+  return dropNulls(value);
 }
 
 function describeValue(v: unknown): string {

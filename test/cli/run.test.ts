@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { canConnect, freePorts } from '../helpers/ports.ts';
+import { spawnCli, testConfigFile, waitForHealth } from '../helpers/server.ts';
+import { tmpDir } from '../helpers/tmp.ts';
+
+function smtpClient(port: number) {
+  const s = net.connect(port, '127.0.0.1');
+  let buf = '';
+  const lines: string[] = [];
+  const waiters: ((l: string) => void)[] = [];
+  s.on('data', (d) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
+      lines.push(buf.slice(0, i));
+      buf = buf.slice(i + 2);
+    }
+    while (lines.length && waiters.length) waiters.shift()!(lines.shift()!);
+  });
+  s.on('error', () => {});
+  const line = () =>
+    new Promise<string>((r) => {
+      const l = lines.shift();
+      if (l !== undefined) r(l);
+      else waiters.push(r);
+    });
+  return {
+    socket: s,
+    line,
+    async cmd(c: string) {
+      s.write(`${c}\r\n`);
+      return line();
+    },
+  };
+}
+
+test('the guide gomailserver.yaml, with only ports, paths and bind_address changed, starts the server', async (t) => {
+  const dir = tmpDir(t);
+  const yaml = parse(readFileSync(new URL('../fixtures/gomailserver.yaml', import.meta.url), 'utf8'));
+  const [relay, submission, smtps, imap, imaps, api] = await freePorts(6);
+  yaml.server.bind_address = '127.0.0.1';
+  Object.assign(yaml.smtp, { relay_port: relay, submission_port: submission, smtps_port: smtps });
+  Object.assign(yaml.imap, { port: imap, imaps_port: imaps });
+  yaml.api.port = api;
+  yaml.database.path = join(dir, 'data/mailserver.db');
+  yaml.tls.acme.cache_dir = join(dir, 'data/acme');
+  yaml.logger.output_path = join(dir, 'log/mailyard.log');
+  const file = join(dir, 'gomailserver.yaml');
+  writeFileSync(file, stringify(yaml));
+
+  const p = spawnCli(['run', '--config', file], { cwd: dir }, t);
+  const { res, body } = await waitForHealth(`http://127.0.0.1:${api}`);
+  assert.equal(res.status, 200, p.stderr());
+  assert.equal(body.status, 'ok');
+  assert.equal(p.stderr(), '', 'no warnings for the guide keys');
+  assert.equal(await canConnect(relay!), true);
+  assert.equal(await canConnect(imaps!), true);
+  const log = readFileSync(join(dir, 'log/mailyard.log'), 'utf8');
+  assert.match(log, /"msg":"mailyard started"/);
+  p.child.kill('SIGTERM');
+  assert.deepEqual(await p.exited, { code: 0, signal: null });
+});
+
+test('embedded default: no config, empty folder -> /health within 5 s, admin token generated once, self-signed cert', async (t) => {
+  const dir = tmpDir(t);
+  if (!(await Promise.all([2525, 2587, 2465, 1143, 1993, 8080].map((p) => canConnect(p)))).every((busy) => !busy)) {
+    t.skip('a default port (2525/2587/2465/1143/1993/8080) is busy on this machine');
+    return;
+  }
+  const started = Date.now();
+  const p = spawnCli(['run'], { cwd: dir }, t);
+  const { res, body } = await waitForHealth('http://127.0.0.1:8080', 5000);
+  const ms = Date.now() - started;
+  assert.equal(res.status, 200);
+  assert.ok(ms < 5000, `health after ${ms} ms`);
+  assert.deepEqual(
+    Object.values(body.listeners as Record<string, { port: number; address: string }>).map(
+      (l) => `${l.address}:${l.port}`,
+    ),
+    ['127.0.0.1:2525', '127.0.0.1:2587', '127.0.0.1:2465', '127.0.0.1:1143', '127.0.0.1:1993', '127.0.0.1:8080'],
+  );
+  const tokenFile = join(dir, 'data/admin-token');
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+  assert.ok(token.length >= 40);
+  assert.ok(p.stdout().includes(token), 'token printed on first start');
+  assert.ok(existsSync(join(dir, 'data/tls/selfsigned.crt')));
+  assert.ok(existsSync(join(dir, 'data/mailserver.db')));
+  p.child.kill('SIGINT');
+  assert.equal((await p.exited).code, 0);
+
+  const again = spawnCli(['run'], { cwd: dir }, t);
+  await waitForHealth('http://127.0.0.1:8080', 5000);
+  assert.equal(again.stdout().includes(token), false, 'token printed only once');
+  assert.equal(readFileSync(tokenFile, 'utf8').trim(), token);
+  again.child.kill('SIGTERM');
+  assert.equal((await again.exited).code, 0);
+});
+
+test('SIGTERM: stop accepting at once, tell open sessions 421, exit 0 as soon as they end, database closed', async (t) => {
+  const dir = tmpDir(t);
+  const { file, ports } = await testConfigFile(dir, { server: { shutdown_timeout: 10 } });
+  const p = spawnCli(['run', '--config', file], { cwd: dir }, t);
+  await waitForHealth(`http://127.0.0.1:${ports.api}`);
+  const c = smtpClient(ports.relay);
+  assert.match(await c.line(), /^220 /);
+  assert.match(await c.cmd('HELO client.example'), /^250 /);
+  const t0 = Date.now();
+  p.child.kill('SIGTERM');
+  for (let i = 0; i < 50 && (await canConnect(ports.relay)); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await canConnect(ports.relay), false, 'new connections refused');
+  assert.equal(await canConnect(ports.imap), false);
+  assert.equal(p.child.exitCode, null, 'still running while a session is open');
+  // A new command in the open session is answered 421 (RFC 5321 4.2.2: service closing), so the client retries.
+  assert.match(await c.cmd('MAIL FROM:<a@remote.example>'), /^421 /);
+  const { code } = await p.exited;
+  assert.equal(code, 0);
+  assert.ok(Date.now() - t0 < 5000, 'exit does not wait out the 10 s grace once sessions have ended');
+  assert.equal(existsSync(join(dir, 'data/mailserver.db-wal')), false, 'database closed cleanly (WAL checkpointed)');
+});
+
+test('SIGTERM with a session that never ends: 421 after shutdown_timeout, then exit 0', async (t) => {
+  const dir = tmpDir(t);
+  const { file, ports } = await testConfigFile(dir, { server: { shutdown_timeout: 1 } });
+  const p = spawnCli(['run', '--config', file], { cwd: dir }, t);
+  await waitForHealth(`http://127.0.0.1:${ports.api}`);
+  const c = smtpClient(ports.relay);
+  await c.line();
+  const t0 = Date.now();
+  p.child.kill('SIGTERM');
+  assert.match(await c.line(), /^421 /);
+  const elapsed = Date.now() - t0;
+  assert.ok(elapsed >= 900 && elapsed < 4000, `421 after ${elapsed} ms`);
+  assert.equal((await p.exited).code, 0);
+});

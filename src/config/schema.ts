@@ -125,6 +125,42 @@ export const configSchema = z
         'Bearer token with admin rights. Prefer the MAILYARD_API_ADMIN_TOKEN environment variable. Default: generated on first start and stored in <data>/admin-token (mode 0600).',
         'your-secure-random-token-here',
       ),
+      graphiql: bool(true, '(Mailyard) Serve the GraphiQL playground on GET /graphql (operations still need a token).'),
+      introspection: bool(true, '(Mailyard) Allow schema introspection queries.'),
+      max_depth: z
+        .number()
+        .int()
+        .min(2)
+        .max(100)
+        .default(12)
+        .meta({ description: '(Mailyard) Deepest selection nesting a GraphQL operation may have.' }),
+      max_cost: z
+        .number()
+        .int()
+        .min(10)
+        .max(10_000_000)
+        .default(20_000)
+        .meta({ description: '(Mailyard) Highest estimated cost (fields x page sizes) a GraphQL operation may have.' }),
+      max_batch: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .default(10)
+        .meta({ description: '(Mailyard) Most operations in one batched GraphQL request.' }),
+      subscription_buffer: z.number().int().min(1).max(1_000_000).default(1000).meta({
+        description:
+          '(Mailyard) Events buffered per subscriber; a subscriber further behind loses events and is told how many.',
+      }),
+    }),
+    events: section('(Mailyard) Delivery event history.', {
+      retention_days: z
+        .number()
+        .int()
+        .min(1)
+        .max(3650)
+        .default(30)
+        .meta({ description: '(Mailyard) Days delivery events are kept (queryable and replayable to subscribers).' }),
     }),
     security: section('External security services.', {
       clamav: section('ClamAV daemon (clamd).', {

@@ -3,7 +3,7 @@
  * remote addresses = forwarding). Rules: the alias's domain must be hosted here; an alias may not shadow a user;
  * writes commit, then publish `alias.changed`.
  */
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, count, eq, gt } from 'drizzle-orm';
 import { type AliasRow, aliases, domains, users } from '../../schema/db/tables.ts';
 import type { Db } from '../db/client.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -34,6 +34,11 @@ export function createAliasesRepo(db: Db, bus: EventBus) {
         .orderBy(asc(aliases.id))
         .limit(opts.limit ?? 100)
         .all();
+    },
+
+    count(opts: { domainId?: number } = {}): number {
+      const q = db.select({ n: count() }).from(aliases);
+      return (opts.domainId === undefined ? q : q.where(eq(aliases.domain_id, opts.domainId))).get()?.n ?? 0;
     },
 
     create(address: string, destinations: string[]): AliasRow {

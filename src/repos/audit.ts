@@ -2,7 +2,7 @@
  * Audit log: who changed what, for every state change made through an API or the CLI. Rules: recorded after
  * the change commits; details never include secrets (passwords, private keys, tokens).
  */
-import { desc, lt } from 'drizzle-orm';
+import { count, desc, lt } from 'drizzle-orm';
 import { type AuditRow, auditLog } from '../../schema/db/tables.ts';
 import type { Db } from '../db/client.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -23,6 +23,9 @@ export function createAuditRepo(db: Db, bus: EventBus) {
         .get();
       bus.publish('audit.recorded', { id: row.id, actor, action, targetType, target });
       return row;
+    },
+    count(): number {
+      return db.select({ n: count() }).from(auditLog).get()?.n ?? 0;
     },
     /** Newest first; `before` is an id cursor. */
     list(opts: { before?: number; limit?: number } = {}): AuditRow[] {

@@ -3,7 +3,7 @@
  * every write invalidates (directly, and through the bus for other nodes), so a change is seen by the very next
  * SMTP/IMAP transaction; writes commit, then publish `domain.changed`.
  */
-import { and, asc, count, eq, gt, ne } from 'drizzle-orm';
+import { and, asc, count, eq, gt, like, ne } from 'drizzle-orm';
 import { domainDefaults } from '../../schema/db/domain-defaults.ts';
 import { type DomainRow, domains, users } from '../../schema/db/tables.ts';
 import type { Db } from '../db/client.ts';
@@ -76,8 +76,19 @@ export function createDomainsRepo(db: Db, bus: EventBus) {
         .all();
     },
 
-    count(): number {
-      return db.select({ n: count() }).from(domains).where(ne(domains.name, TEMPLATE_DOMAIN)).get()?.n ?? 0;
+    /** Hosted domains (template excluded), optionally by status and a substring of the name. */
+    count(filter: { status?: string; nameContains?: string } = {}): number {
+      const conds = [ne(domains.name, TEMPLATE_DOMAIN)];
+      if (filter.status) conds.push(eq(domains.status, filter.status as DomainRow['status']));
+      if (filter.nameContains)
+        conds.push(like(domains.name, `%${filter.nameContains.toLowerCase().replace(/[%_\\]/g, '')}%`));
+      return (
+        db
+          .select({ n: count() })
+          .from(domains)
+          .where(and(...conds))
+          .get()?.n ?? 0
+      );
     },
 
     create(name: string, opts: { useTemplate: boolean; values?: DomainPatch }): DomainRow {

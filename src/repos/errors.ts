@@ -21,6 +21,7 @@ export class ConflictError extends Error {
   }
 }
 
+/** A single invalid input value (a ValidationError with one issue). */
 export class InvalidInputError extends Error {
   readonly code = 'BAD_USER_INPUT';
   constructor(
@@ -40,4 +41,19 @@ export function classify(err: unknown, conflictMessage: string): never {
   if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY'))
     throw new ConflictError(conflictMessage);
   throw err;
+}
+
+export interface Issue {
+  /** Path of the offending input, in the terms of the layer that raised it (columns, for services). */
+  path: (string | number)[];
+  message: string;
+}
+
+/** One or more input fields are invalid; nothing was changed. */
+export class ValidationError extends Error {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(readonly issues: Issue[]) {
+    super(`invalid input: ${issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`);
+    this.name = 'ValidationError';
+  }
 }

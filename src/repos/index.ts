@@ -6,16 +6,23 @@ import { createApiTokensRepo } from './apiTokens.ts';
 import { createAuditRepo } from './audit.ts';
 import { createDeliveryEventsRepo } from './deliveryEvents.ts';
 import { createDomainsRepo } from './domains.ts';
+import { createQueueRepo } from './queue.ts';
 import { createUsersRepo } from './users.ts';
 
 export function createRepos(db: Db, bus: EventBus) {
   return {
+    /**
+     * The Drizzle client for read-only relational queries planned by the GraphQL layer (Pothos' drizzle plugin
+     * selects exactly the columns a query asks for). Every write goes through the repositories below.
+     */
+    readClient: db,
     domains: createDomainsRepo(db, bus),
     users: createUsersRepo(db, bus),
     aliases: createAliasesRepo(db, bus),
     audit: createAuditRepo(db, bus),
     apiTokens: createApiTokensRepo(db),
     deliveryEvents: createDeliveryEventsRepo(db, bus),
+    queue: createQueueRepo(db, bus),
   };
 }
 

@@ -63,9 +63,17 @@ export function createUsersRepo(db: Db, bus: EventBus) {
         .all();
     },
 
-    count(opts: { domainId?: number } = {}): number {
-      const q = db.select({ n: count() }).from(users);
-      return (opts.domainId === undefined ? q : q.where(eq(users.domain_id, opts.domainId))).get()?.n ?? 0;
+    count(opts: { domainId?: number; status?: string } = {}): number {
+      const conds = [gt(users.id, 0)];
+      if (opts.domainId !== undefined) conds.push(eq(users.domain_id, opts.domainId));
+      if (opts.status) conds.push(eq(users.status, opts.status as UserRow['status']));
+      return (
+        db
+          .select({ n: count() })
+          .from(users)
+          .where(and(...conds))
+          .get()?.n ?? 0
+      );
     },
 
     create(input: NewUser): UserRow {

@@ -4,10 +4,14 @@
  * fails to bind, everything started so far is stopped and start() rejects; stop() stops accepting everywhere at
  * once, lets in-flight transactions finish within server.shutdown_timeout, then closes the database.
  */
+import { createAccountService } from '../accounts/service.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
 import type { Config } from '../config/load.ts';
 import { closeDatabase, type Db, migrate, openDatabase, probe } from '../db/client.ts';
+import { createDomainService } from '../domains/service.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
+import type { Services } from '../graphql/context.ts';
+import { createGraphQL } from '../graphql/server.ts';
 import { healthReport, healthRoute } from '../http/health.ts';
 import { createHttpServer } from '../http/server.ts';
 import { createImapServer } from '../imap/server.ts';
@@ -24,6 +28,7 @@ export interface Mailyard {
   db: Db;
   bus: EventBus;
   repos: Repos;
+  services: Services;
   tls: TlsMaterial;
   adminToken: AdminToken;
   listeners: Listener[];
@@ -57,6 +62,27 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
     const tls = await loadTls(config);
     const adminToken = resolveAdminToken(config);
 
+    const services: Services = {
+      repos,
+      bus,
+      config,
+      adminToken: adminToken.token,
+      domains: createDomainService(repos),
+      accounts: createAccountService(repos),
+    };
+    const graphql = createGraphQL(services, log);
+    const pruneEvents = () => {
+      try {
+        const removed = repos.deliveryEvents.prune(Date.now() - config.events.retention_days * 86_400_000);
+        if (removed) log.info({ removed }, 'delivery events pruned');
+      } catch (err) {
+        log.warn({ err }, 'delivery event pruning failed');
+      }
+    };
+    pruneEvents();
+    const pruneTimer = setInterval(pruneEvents, 3_600_000);
+    pruneTimer.unref();
+
     const address = config.server.bind_address;
     const source = {
       version: VERSION,
@@ -79,7 +105,17 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       createListener('smtps', config.smtp.smtps_port, address, () => createSmtpServer('smtps', config, tls, log)),
       createListener('imap', config.imap.port, address, () => createImapServer(false, tls)),
       createListener('imaps', config.imap.imaps_port, address, () => createImapServer(true, tls)),
-      createListener('api', config.api.port, address, () => createHttpServer([healthRoute(source)], log)),
+      createListener('api', config.api.port, address, () => {
+        const http = createHttpServer([healthRoute(source), graphql.route], log);
+        const closeWs = graphql.attachWebSocket(http.server);
+        return {
+          listen: http.listen,
+          close: async (graceMs) => {
+            await closeWs();
+            await http.close(graceMs);
+          },
+        };
+      }),
     ];
     try {
       await Promise.all(listeners.map((l) => l.start()));
@@ -95,6 +131,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       db,
       bus,
       repos,
+      services,
       tls,
       adminToken,
       listeners,
@@ -105,6 +142,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
         stopping ??= (async () => {
           const graceMs = config.server.shutdown_timeout * 1000;
           log.info({ graceMs }, 'shutting down: no new connections, waiting for in-flight transactions');
+          clearInterval(pruneTimer);
           await Promise.all(listeners.map((l) => l.stop(graceMs)));
           closeDatabase(db);
           log.info('mailyard stopped');

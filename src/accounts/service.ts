@@ -1,0 +1,95 @@
+/**
+ * Account operations shared by every API: users (passwords hashed here, never stored or logged in clear) and
+ * aliases. Rules: validate before writing; quotas are bytes (0 = unlimited, null = the domain default);
+ * every change is audited.
+ */
+import type { AliasRow, UserRow } from '../../schema/db/accounts.ts';
+import { hashPassword } from '../auth/passwords.ts';
+import { type Issue, ValidationError } from '../repos/errors.ts';
+import type { Repos } from '../repos/index.ts';
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 1024;
+
+export interface UserInput {
+  fullName?: string | null;
+  quota?: number | null;
+  status?: UserRow['status'];
+}
+
+function checkPassword(password: string, path = 'password'): Issue[] {
+  if (password.length < PASSWORD_MIN) return [{ path: [path], message: `must be at least ${PASSWORD_MIN} characters` }];
+  if (password.length > PASSWORD_MAX) return [{ path: [path], message: `must be at most ${PASSWORD_MAX} characters` }];
+  return [];
+}
+
+function checkUser(input: UserInput): Issue[] {
+  const issues: Issue[] = [];
+  if (input.quota !== undefined && input.quota !== null && (!Number.isSafeInteger(input.quota) || input.quota < 0))
+    issues.push({ path: ['quota'], message: 'must be a whole number of bytes, 0 or more (0 = unlimited)' });
+  if (input.status !== undefined && !['active', 'disabled', 'suspended'].includes(input.status))
+    issues.push({ path: ['status'], message: 'must be one of active, disabled, suspended' });
+  if (input.fullName && input.fullName.length > 256)
+    issues.push({ path: ['fullName'], message: 'must be at most 256 characters' });
+  return issues;
+}
+
+export function createAccountService(repos: Repos) {
+  return {
+    async createUser(actor: string, email: string, password: string, input: UserInput = {}): Promise<UserRow> {
+      const issues = [...checkPassword(password), ...checkUser(input)];
+      if (issues.length) throw new ValidationError(issues);
+      const passwordHash = await hashPassword(password);
+      const row = repos.users.create({
+        email,
+        passwordHash,
+        fullName: input.fullName,
+        quota: input.quota,
+        status: input.status,
+      });
+      repos.audit.record(actor, 'user.create', 'user', row.email);
+      return row;
+    },
+
+    updateUser(actor: string, email: string, input: UserInput): UserRow {
+      const issues = checkUser(input);
+      if (issues.length) throw new ValidationError(issues);
+      const patch: Parameters<Repos['users']['update']>[1] = {};
+      if (input.fullName !== undefined) patch.full_name = input.fullName;
+      if (input.quota !== undefined) patch.quota = input.quota;
+      if (input.status !== undefined) patch.status = input.status;
+      const row = repos.users.update(email, patch);
+      repos.audit.record(actor, 'user.update', 'user', row.email, { fields: Object.keys(patch) });
+      return row;
+    },
+
+    async setPassword(actor: string, email: string, password: string): Promise<UserRow> {
+      const issues = checkPassword(password);
+      if (issues.length) throw new ValidationError(issues);
+      const user = repos.users.require(email);
+      repos.users.setPasswordHash(user.email, await hashPassword(password));
+      repos.audit.record(actor, 'user.set_password', 'user', user.email);
+      return repos.users.require(user.email);
+    },
+
+    deleteUser(actor: string, email: string): UserRow {
+      const row = repos.users.delete(email);
+      repos.audit.record(actor, 'user.delete', 'user', row.email);
+      return row;
+    },
+
+    createAlias(actor: string, address: string, destinations: string[]): AliasRow {
+      const row = repos.aliases.create(address, destinations);
+      repos.audit.record(actor, 'alias.create', 'alias', row.address, { destinations: row.destinations });
+      return row;
+    },
+
+    deleteAlias(actor: string, address: string): AliasRow {
+      const row = repos.aliases.delete(address);
+      repos.audit.record(actor, 'alias.delete', 'alias', row.address);
+      return row;
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

@@ -1,0 +1,59 @@
+/**
+ * The Pothos schema builder. Rules: this file defines no types (each type lives in types/<type>.ts with its
+ * queries and mutations); every root field requires the admin scope (user and domain-admin scopes slot in
+ * here with the account-security work); validation failures become ValidationError results.
+ */
+import SchemaBuilder from '@pothos/core';
+import DrizzlePlugin from '@pothos/plugin-drizzle';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ValidationPlugin from '@pothos/plugin-validation';
+import { getTableConfig } from 'drizzle-orm/sqlite-core';
+import { relations } from '../../schema/db/relations.ts';
+import { ValidationError } from '../repos/errors.ts';
+import type { GraphQLContext } from './context.ts';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface PothosTypes {
+  DrizzleRelations: typeof relations;
+  Context: GraphQLContext;
+  AuthScopes: { admin: boolean };
+  Scalars: {
+    SafeInt: { Input: number; Output: number };
+    DateTime: { Input: Date; Output: Date | number };
+  };
+  DefaultFieldNullability: false;
+}
+
+export const builder = new SchemaBuilder<PothosTypes>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, DrizzlePlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({ admin: ctx.auth.scopes.includes('admin') }),
+  },
+  errors: { defaultTypes: [], directResult: true },
+  validation: {
+    validationError: (result) =>
+      new ValidationError(
+        result.issues.map((i) => ({
+          path: (i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)),
+          message: i.message,
+        })),
+      ),
+  },
+  relay: { clientMutationId: 'omit', cursorType: 'String', nodesOnConnection: true },
+  drizzle: {
+    client: (ctx) => ctx.repos.readClient,
+    getTableConfig,
+    relations,
+    defaultConnectionSize: DEFAULT_PAGE_SIZE,
+    maxConnectionSize: MAX_PAGE_SIZE,
+  },
+});
+
+builder.queryType({ authScopes: { admin: true } });
+builder.mutationType({ authScopes: { admin: true } });
+builder.subscriptionType({ authScopes: { admin: true } });

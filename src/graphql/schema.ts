@@ -1,0 +1,18 @@
+// Assembles the GraphQL schema: importing a type module registers its type, queries, mutations, subscriptions.
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './types/scalars.ts';
+import './types/errors.ts';
+import './types/domainSettings.ts';
+import './types/domain.ts';
+import './types/user.ts';
+import './types/alias.ts';
+import './types/mailbox.ts';
+import './types/queue.ts';
+import './types/deliveryEvent.ts';
+import './types/audit.ts';
+
+export const schema = builder.toSchema();
+
+/** The SDL committed as schema/schema.graphql (sorted, so it diffs cleanly). */
+export const printedSchema = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

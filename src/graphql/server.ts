@@ -1,0 +1,129 @@
+/**
+ * The GraphQL endpoint: graphql-yoga on /graphql (queries, mutations, SSE subscriptions, GraphiQL) and graphql-ws
+ * on the same path (Yoga's documented recipe). Rules: every operation is authenticated (HTTP: Authorization
+ * header; graphql-ws: `authorization` in connection_init, else close 4401); unexpected errors are masked and
+ * logged; depth, cost and batch limits apply to every transport.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '../log/logger.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
+import { authenticate, type GraphQLContext, type Services } from './context.ts';
+import { costLimitRule, depthLimitRule } from './limits.ts';
+import { schema } from './schema.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+
+function useRules(rules: ValidationRule[]): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      for (const r of rules) addValidationRule(r);
+    },
+  };
+}
+
+export function createGraphQL(services: Services, log: Logger) {
+  const { api } = services.config;
+  const rules = [depthLimitRule(api.max_depth), costLimitRule(api.max_cost, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)];
+  if (!api.introspection) rules.push(NoSchemaIntrospectionCustomRule);
+
+  const yoga = createYoga<
+    { req: IncomingMessage; res: ServerResponse; connectionParams?: Record<string, unknown> },
+    GraphQLContext
+  >({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: api.graphiql
+      ? {
+          title: 'Mailyard GraphiQL',
+          defaultQuery:
+            '# Set the header {"Authorization": "Bearer <token>"} below, then:\n{ domains { totalCount nodes { name } } }\n',
+          headers: JSON.stringify({ Authorization: 'Bearer <admin token>' }),
+          subscriptionsProtocol: 'WS',
+        }
+      : false,
+    batching: { limit: api.max_batch },
+    maskedErrors: true,
+    logging: {
+      debug: (...a: unknown[]) => log.debug({ args: a }, 'graphql'),
+      info: (...a: unknown[]) => log.info({ args: a }, 'graphql'),
+      warn: (...a: unknown[]) => log.warn({ args: a }, 'graphql'),
+      error: (...a: unknown[]) =>
+        log.error({ err: a[0] instanceof Error ? a[0] : undefined, args: a }, 'graphql error'),
+    },
+    context: ({ request, connectionParams }) => {
+      const fromWs = connectionParams?.authorization ?? connectionParams?.Authorization;
+      const header = typeof fromWs === 'string' ? fromWs : request.headers.get('authorization');
+      return { ...services, auth: authenticate(services, header) };
+    },
+    plugins: [useRules(rules)],
+  });
+
+  /** Adds graphql-ws to an HTTP server; returns a function that closes every socket (1001) and the server. */
+  function attachWebSocket(server: Server): () => Promise<void> {
+    const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
+    useServer(
+      {
+        onConnect: (ctx) => {
+          const p = ctx.connectionParams ?? {};
+          const value = p.authorization ?? p.Authorization;
+          try {
+            authenticate(services, typeof value === 'string' ? value : undefined);
+            return true;
+          } catch {
+            ctx.extra.socket.close(4401, 'Unauthorized');
+            return false;
+          }
+        },
+        execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+        subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+        onSubscribe: async (ctx, _id, params) => {
+          const {
+            schema: s,
+            execute,
+            subscribe,
+            contextFactory,
+            parse,
+            validate,
+          } = yoga.getEnveloped({
+            ...ctx,
+            req: ctx.extra.request,
+            socket: ctx.extra.socket,
+            params,
+            connectionParams: ctx.connectionParams,
+          });
+          const document = parse(params.query);
+          const errors = validate(s, document);
+          if (errors.length) return errors;
+          return {
+            schema: s,
+            operationName: params.operationName,
+            document,
+            variableValues: params.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          };
+        },
+      },
+      wss,
+    );
+    return () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.close(1001, 'server shutting down');
+        wss.close(() => resolve());
+      });
+  }
+
+  return {
+    yoga,
+    route: {
+      path: GRAPHQL_PATH,
+      handler: (req: IncomingMessage, res: ServerResponse) => yoga(req, res, { req, res }) as unknown as void,
+    },
+    attachWebSocket,
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * DeliveryEvent: one step on a message's path. Query: deliveryEvents (stored history, a cursor connection
+ * ordered by id). Subscription: deliveryEvents (live). Rules: a dashboard backfills with the query, then
+ * subscribes with `afterId` = the last id it saw, so nothing falls in between; each subscriber has a bounded
+ * buffer and, when it falls behind, receives a notice with `droppedEvents` instead of slowing mail down.
+ */
+import { resolveCursorConnection } from '@pothos/plugin-relay';
+import { DELIVERY_EVENT_TYPES } from '../../../schema/db/delivery.ts';
+import type { DeliveryEvent as DeliveryEventPayload } from '../../events/topics.ts';
+import { builder } from '../builder.ts';
+
+const DeliveryEventType = builder.enumType('DeliveryEventType', { values: DELIVERY_EVENT_TYPES });
+
+const JsonString = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+
+export const DeliveryEvent = builder.objectRef<DeliveryEventPayload>('DeliveryEvent').implement({
+  fields: (t) => ({
+    id: t.field({ type: 'SafeInt', resolve: (e) => e.id }),
+    type: t.field({ type: DeliveryEventType, resolve: (e) => e.type }),
+    at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
+    messageId: t.exposeString('messageId', { nullable: true }),
+    queueId: t.exposeString('queueId', { nullable: true }),
+    sender: t.exposeString('sender', { nullable: true }),
+    recipients: t.exposeStringList('recipients'),
+    domain: t.exposeString('domain', { nullable: true }),
+    user: t.exposeString('userEmail', { nullable: true }),
+    remoteIp: t.exposeString('remoteIp', { nullable: true }),
+    reason: t.exposeString('reason', {
+      nullable: true,
+      description: 'For REJECTED: spf, dmarc, virus, spam, rate_limit, greylist, unknown_user, relay_denied, size, ...',
+    }),
+    details: t.string({
+      nullable: true,
+      description: 'Verdict details as a JSON object.',
+      resolve: (e) => JsonString(e.details),
+    }),
+  }),
+});
+
+const DeliveryEventFilter = builder.inputType('DeliveryEventFilter', {
+  fields: (t) => ({
+    domain: t.string({ required: false }),
+    user: t.string({ required: false }),
+    types: t.field({ type: [DeliveryEventType], required: false }),
+  }),
+});
+
+interface Filter {
+  domain?: string | null;
+  user?: string | null;
+  types?: readonly string[] | null;
+}
+
+const matches = (f: Filter | null | undefined) => (e: DeliveryEventPayload) =>
+  (!f?.domain || e.domain === f.domain.toLowerCase()) &&
+  (!f?.user || e.userEmail === f.user.toLowerCase() || e.recipients.includes(f.user.toLowerCase())) &&
+  (!f?.types?.length || f.types.includes(e.type));
+
+const DeliveryEventNotice = builder
+  .objectRef<{ event: DeliveryEventPayload | null; droppedEvents: number }>('DeliveryEventNotice')
+  .implement({
+    description:
+      'Either an event, or (event null) word that `droppedEvents` events were skipped because this subscriber fell behind.',
+    fields: (t) => ({
+      event: t.field({ type: DeliveryEvent, nullable: true, resolve: (n) => n.event }),
+      droppedEvents: t.exposeInt('droppedEvents'),
+    }),
+  });
+
+builder.queryFields((t) => ({
+  deliveryEvents: t.connection({
+    type: DeliveryEvent,
+    args: { filter: t.arg({ type: DeliveryEventFilter, required: false }) },
+    resolve: (_r, args, ctx) =>
+      resolveCursorConnection<DeliveryEventPayload[]>(
+        { args, toCursor: (e: DeliveryEventPayload) => String(e.id), defaultSize: 20, maxSize: 100 },
+        ({ after, limit, inverted, before }) => {
+          const f = args.filter as Filter | null | undefined;
+          const all = ctx.repos.deliveryEvents.list({
+            after: after ? Number(after) : 0,
+            limit: 100_000,
+            domain: f?.domain?.toLowerCase(),
+            types: (f?.types as never) ?? undefined,
+          });
+          const rows = all.filter(matches(f)).filter((e) => !before || e.id < Number(before));
+          return inverted ? rows.slice(-limit).reverse() : rows.slice(0, limit);
+        },
+      ),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  deliveryEvents: t.field({
+    type: DeliveryEventNotice,
+    description:
+      'Live delivery events. With `afterId`, stored events after that id are sent first (no gap after a backfill).',
+    args: {
+      filter: t.arg({ type: DeliveryEventFilter, required: false }),
+      afterId: t.arg({ type: 'SafeInt', required: false }),
+    },
+    subscribe: async function* (_r, args, ctx) {
+      const f = args.filter as Filter | null | undefined;
+      const stream = ctx.bus.stream('delivery', { capacity: ctx.config.api.subscription_buffer, filter: matches(f) });
+      try {
+        let lastId = args.afterId ?? 0;
+        if (args.afterId !== null && args.afterId !== undefined) {
+          for (;;) {
+            const page = ctx.repos.deliveryEvents.list({ after: lastId, limit: 500 });
+            for (const e of page) if (matches(f)(e)) yield { event: e, droppedEvents: 0 };
+            if (page.length > 0) lastId = page[page.length - 1]!.id;
+            if (page.length < 500) break;
+          }
+        }
+        for await (const item of stream) {
+          if (item.kind === 'dropped') yield { event: null, droppedEvents: item.count };
+          else if (item.payload.id > lastId) yield { event: item.payload, droppedEvents: 0 };
+        }
+      } finally {
+        await stream.return?.();
+      }
+    },
+    resolve: (n) => n,
+  }),
+}));

@@ -1,0 +1,47 @@
+/**
+ * Typed errors (errors plugin): mutations return their result or one of these. Rules: the message is safe to
+ * show; ValidationError lists every bad field with its path in the operation's input.
+ */
+import { ConflictError, type Issue, NotFoundError, ValidationError } from '../../repos/errors.ts';
+import { builder } from '../builder.ts';
+
+export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
+  fields: (t) => ({ message: t.exposeString('message') }),
+});
+
+const FieldError = builder.objectRef<Issue>('FieldError').implement({
+  fields: (t) => ({
+    path: t.stringList({
+      description: 'Path of the field in the operation input.',
+      resolve: (i) => i.path.map(String),
+    }),
+    message: t.exposeString('message'),
+  }),
+});
+
+builder.objectType(ValidationError, {
+  name: 'ValidationError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (o) => o instanceof ValidationError,
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    fieldErrors: t.field({ type: [FieldError], resolve: (e) => e.issues }),
+  }),
+});
+
+builder.objectType(NotFoundError, {
+  name: 'NotFoundError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (o) => o instanceof NotFoundError,
+  fields: (t) => ({ code: t.exposeString('code'), entity: t.exposeString('entity'), key: t.exposeString('key') }),
+});
+
+builder.objectType(ConflictError, {
+  name: 'ConflictError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (o) => o instanceof ConflictError,
+  fields: (t) => ({ code: t.exposeString('code') }),
+});
+
+/** The error types every mutation can return. */
+export const MUTATION_ERRORS = [ValidationError, NotFoundError, ConflictError];

@@ -1,0 +1,165 @@
+/**
+ * User: a mailbox owner. Queries: user, users. Mutations: createUser, updateUser, setUserPassword, deleteUser.
+ * Rules: the password hash and TOTP secret are never exposed; quota null means the domain default.
+ */
+import { z } from 'zod';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../../accounts/service.ts';
+import { builder } from '../builder.ts';
+import { mapInputErrors, under } from '../inputPaths.ts';
+import { MUTATION_ERRORS } from './errors.ts';
+
+const UserStatus = builder.enumType('UserStatus', {
+  values: { ACTIVE: { value: 'active' }, DISABLED: { value: 'disabled' }, SUSPENDED: { value: 'suspended' } },
+});
+
+export const User = builder.drizzleNode('users', {
+  name: 'User',
+  id: { column: (u) => u.id },
+  fields: (t) => ({
+    email: t.exposeString('email'),
+    localPart: t.exposeString('local_part'),
+    fullName: t.exposeString('full_name', { nullable: true }),
+    status: t.field({ type: UserStatus, resolve: (u) => u.status }),
+    quota: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description: 'Own quota in bytes; null = the domain default; 0 = unlimited.',
+      resolve: (u) => u.quota,
+    }),
+    effectiveQuota: t.field({
+      type: 'SafeInt',
+      description: 'The quota that applies, in bytes (0 = unlimited).',
+      select: { with: { domain: { columns: { default_quota: true } } } },
+      resolve: (u) => u.quota ?? u.domain.default_quota,
+    }),
+    usedBytes: t.field({ type: 'SafeInt', description: 'Bytes stored.', resolve: (u) => u.used_bytes }),
+    totpEnabled: t.exposeBoolean('totp_enabled'),
+    lastLoginAt: t.field({ type: 'DateTime', nullable: true, resolve: (u) => u.last_login_at }),
+    domain: t.relation('domain'),
+    mailboxes: t.relation('mailboxes', { query: { orderBy: { id: 'asc' } } }),
+    aliases: t.stringList({
+      description: 'Alias addresses that deliver to this user.',
+      resolve: (u, _a, ctx) =>
+        ctx.repos.aliases
+          .list({ limit: 10_000 })
+          .filter((a) => a.destinations.includes(u.email))
+          .map((a) => a.address),
+    }),
+    createdAt: t.field({ type: 'DateTime', resolve: (u) => u.created_at }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (u) => u.updated_at }),
+  }),
+});
+
+const UserFilter = builder.inputType('UserFilter', {
+  fields: (t) => ({ domain: t.string({ required: false }), status: t.field({ type: UserStatus, required: false }) }),
+});
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    password: t.string({ required: true }),
+    fullName: t.string({ required: false }),
+    quota: t.field({
+      type: 'SafeInt',
+      required: false,
+      description: 'Bytes; omit for the domain default; 0 = unlimited.',
+    }),
+    status: t.field({ type: UserStatus, required: false }),
+  }),
+});
+
+const UpdateUserInput = builder.inputType('UpdateUserInput', {
+  fields: (t) => ({
+    fullName: t.string({ required: false }),
+    quota: t.field({ type: 'SafeInt', required: false }),
+    status: t.field({ type: UserStatus, required: false }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  user: t.drizzleField({
+    type: 'users',
+    nullable: true,
+    args: { email: t.arg.string({ required: true }) },
+    resolve: (query, _r, { email }, ctx) => {
+      const u = ctx.repos.users.get(email);
+      return u ? ctx.repos.readClient.query.users.findFirst(query({ where: { id: u.id } })) : null;
+    },
+  }),
+  users: t.drizzleConnection({
+    type: 'users',
+    args: { filter: t.arg({ type: UserFilter, required: false }) },
+    totalCount: (_p, { filter }, ctx) => {
+      const d = filter?.domain ? ctx.repos.domains.get(filter.domain) : undefined;
+      if (filter?.domain && !d) return 0;
+      return ctx.repos.users.count({ domainId: d?.id, status: (filter?.status as string | null) ?? undefined });
+    },
+    resolve: (query, _r, { filter }, ctx) => {
+      const d = filter?.domain ? ctx.repos.domains.get(filter.domain) : undefined;
+      return ctx.repos.readClient.query.users.findMany(
+        query({
+          where: {
+            ...(filter?.domain ? { domain_id: d?.id ?? -1 } : {}),
+            ...(filter?.status ? { status: filter.status as 'active' } : {}),
+          },
+          orderBy: { id: 'asc' },
+        }),
+      );
+    },
+  }),
+}));
+
+const userPath = (p: (string | number)[]) => ['input', ...p.map((x) => (x === 'full_name' ? 'fullName' : x))];
+
+builder.mutationFields((t) => ({
+  createUser: t.field({
+    type: User,
+    errors: { types: MUTATION_ERRORS },
+    description: 'Creates a user (and its INBOX, Sent, Drafts, Trash, Junk, Archive) in an existing domain.',
+    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      mapInputErrors(userPath, () =>
+        ctx.accounts.createUser(ctx.auth.actor, input.email, input.password, {
+          fullName: input.fullName,
+          quota: input.quota,
+          status: (input.status as 'active' | null) ?? undefined,
+        }),
+      ),
+  }),
+  updateUser: t.field({
+    type: User,
+    errors: { types: MUTATION_ERRORS },
+    args: { email: t.arg.string({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
+    resolve: (_r, { email, input }, ctx) =>
+      mapInputErrors(userPath, () =>
+        ctx.accounts.updateUser(ctx.auth.actor, email, {
+          fullName: input.fullName,
+          quota: input.quota,
+          status: (input.status as 'active' | null) ?? undefined,
+        }),
+      ),
+  }),
+  setUserPassword: t.field({
+    type: User,
+    errors: { types: MUTATION_ERRORS },
+    args: {
+      email: t.arg.string({ required: true }),
+      password: t.arg.string({
+        required: true,
+        validate: z
+          .string()
+          .min(PASSWORD_MIN, { error: `must be at least ${PASSWORD_MIN} characters` })
+          .max(PASSWORD_MAX),
+      }),
+    },
+    resolve: (_r, { email, password }, ctx) =>
+      mapInputErrors(under(), () => ctx.accounts.setPassword(ctx.auth.actor, email, password)),
+  }),
+  deleteUser: t.field({
+    type: User,
+    errors: { types: MUTATION_ERRORS },
+    description: 'Deletes a user with its mailboxes and messages.',
+    args: { email: t.arg.string({ required: true }) },
+    resolve: (_r, { email }, ctx) => mapInputErrors(under(), () => ctx.accounts.deleteUser(ctx.auth.actor, email)),
+  }),
+}));

@@ -10,12 +10,19 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
+import { z } from 'zod';
 import { relations } from '../../schema/db/relations.ts';
 import { ValidationError } from '../repos/errors.ts';
 import type { GraphQLContext } from './context.ts';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
+const pageSize = z
+  .number()
+  .int()
+  .min(0, { error: 'must not be negative' })
+  .max(MAX_PAGE_SIZE, { error: `must be at most ${MAX_PAGE_SIZE}` })
+  .nullish();
 
 export interface PothosTypes {
   DrizzleRelations: typeof relations;
@@ -34,7 +41,9 @@ export const builder = new SchemaBuilder<PothosTypes>({
   scopeAuth: {
     authScopes: (ctx) => ({ admin: ctx.auth.scopes.includes('admin') }),
   },
-  errors: { defaultTypes: [], directResult: true },
+  // Validation failures become typed ValidationError results too. This skips field-level auth hooks for
+  // invalid input, which is safe here: authentication happens for the whole request before execution.
+  errors: { defaultTypes: [], directResult: true, unsafelyHandleInputErrors: true },
   validation: {
     validationError: (result) =>
       new ValidationError(
@@ -44,7 +53,13 @@ export const builder = new SchemaBuilder<PothosTypes>({
         })),
       ),
   },
-  relay: { clientMutationId: 'omit', cursorType: 'String', nodesOnConnection: true },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesOnConnection: true,
+    firstArgOptions: { validate: pageSize },
+    lastArgOptions: { validate: pageSize },
+  },
   drizzle: {
     client: (ctx) => ctx.repos.readClient,
     getTableConfig,

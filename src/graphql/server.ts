@@ -5,11 +5,12 @@
  * logged; depth, cost and batch limits apply to every transport.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../log/logger.ts';
+import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../repos/errors.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 import { authenticate, type GraphQLContext, type Services } from './context.ts';
 import { costLimitRule, depthLimitRule } from './limits.ts';
@@ -47,7 +48,26 @@ export function createGraphQL(services: Services, log: Logger) {
         }
       : false,
     batching: { limit: api.max_batch },
-    maskedErrors: true,
+    maskedErrors: {
+      // Known, safe errors keep their message and get a code; anything else is masked (and logged).
+      maskError: (error, message) => {
+        const original = (error as { originalError?: unknown }).originalError;
+        if (original instanceof ValidationError)
+          return new GraphQLError(original.message, {
+            extensions: {
+              code: original.code,
+              fieldErrors: original.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+            },
+          });
+        if (
+          original instanceof NotFoundError ||
+          original instanceof ConflictError ||
+          original instanceof InvalidInputError
+        )
+          return new GraphQLError(original.message, { extensions: { code: original.code } });
+        return yogaMaskError(error, message); // GraphQL's own errors pass; anything unexpected is masked
+      },
+    },
     logging: {
       debug: (...a: unknown[]) => log.debug({ args: a }, 'graphql'),
       info: (...a: unknown[]) => log.info({ args: a }, 'graphql'),

@@ -2,9 +2,11 @@
  * Alias: an address delivering to local users, other aliases or remote addresses (forwarding).
  * Queries: alias, aliases. Mutations: createAlias, deleteAlias.
  */
+
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../builder.ts';
 import { mapInputErrors } from '../inputPaths.ts';
-import { MUTATION_ERRORS } from './errors.ts';
+import { Deleted, MUTATION_ERRORS } from './errors.ts';
 
 export const Alias = builder.drizzleNode('aliases', {
   name: 'Alias',
@@ -56,13 +58,16 @@ builder.mutationFields((t) => ({
       ),
   }),
   deleteAlias: t.field({
-    type: Alias,
+    type: Deleted,
     errors: { types: MUTATION_ERRORS },
     args: { address: t.arg.string({ required: true }) },
     resolve: (_r, { address }, ctx) =>
       mapInputErrors(
         (p) => p,
-        () => ctx.accounts.deleteAlias(ctx.auth.actor, address),
+        () => {
+          const row = ctx.accounts.deleteAlias(ctx.auth.actor, address);
+          return { id: encodeGlobalID('Alias', row.id), key: row.address };
+        },
       ),
   }),
 }));

@@ -3,6 +3,8 @@
  * Queries: domain, domains, defaultTemplate. Mutations: createDomain, updateDomain, updateDomainSecurity,
  * updateDefaultTemplate, deleteDomain, rotateDkimKey. Subscription: configChanged.
  */
+
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import { TEMPLATE_DOMAIN } from '../../repos/names.ts';
 import { builder } from '../builder.ts';
@@ -16,7 +18,7 @@ import {
   SECTION_TYPES,
   toColumnPatch,
 } from './domainSettings.ts';
-import { MUTATION_ERRORS } from './errors.ts';
+import { Deleted, MUTATION_ERRORS } from './errors.ts';
 
 const domainName = z.string().min(1, { error: 'must not be empty' }).max(253, { error: 'is too long' });
 
@@ -167,12 +169,15 @@ builder.mutationFields((t) => ({
       ),
   }),
   deleteDomain: t.field({
-    type: Domain,
+    type: Deleted,
     errors: { types: MUTATION_ERRORS },
     description: 'Deletes a domain. Refused while it has users unless `force` (which deletes them and their mail).',
     args: { name: t.arg.string({ required: true }), force: t.arg.boolean({ required: false, defaultValue: false }) },
     resolve: (_root, args, ctx) =>
-      mapInputErrors(under(), () => ctx.domains.delete(ctx.auth.actor, args.name, args.force ?? false)),
+      mapInputErrors(under(), () => {
+        const row = ctx.domains.delete(ctx.auth.actor, args.name, args.force ?? false);
+        return { id: encodeGlobalID('Domain', row.id), key: row.name };
+      }),
   }),
   rotateDkimKey: t.field({
     type: Domain,

@@ -45,3 +45,16 @@ builder.objectType(ConflictError, {
 
 /** The error types every mutation can return. */
 export const MUTATION_ERRORS = [ValidationError, NotFoundError, ConflictError];
+
+/** What a delete mutation returns: the deleted object no longer exists, so it is identified, not refetched. */
+export interface DeletedShape {
+  id: string;
+  key: string;
+}
+
+export const Deleted = builder.objectRef<DeletedShape>('Deleted').implement({
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The global id the object had.' }),
+    key: t.exposeString('key', { description: 'Its natural key (domain name, email, address, queue id).' }),
+  }),
+});

@@ -2,10 +2,12 @@
  * QueueEntry: one recipient of an outbound message. Query: queue. Mutations: retryQueueEntry (due now),
  * deleteQueueEntry (drops it; refused while it is being delivered).
  */
+
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { QUEUE_STATUSES } from '../../../schema/db/delivery.ts';
 import { builder } from '../builder.ts';
 import { mapInputErrors } from '../inputPaths.ts';
-import { MUTATION_ERRORS } from './errors.ts';
+import { Deleted, MUTATION_ERRORS } from './errors.ts';
 
 const QueueStatus = builder.enumType('QueueStatus', {
   values: Object.fromEntries(QUEUE_STATUSES.map((s) => [s.toUpperCase(), { value: s }])),
@@ -67,7 +69,7 @@ builder.mutationFields((t) => ({
       ),
   }),
   deleteQueueEntry: t.field({
-    type: QueueEntry,
+    type: Deleted,
     errors: { types: MUTATION_ERRORS },
     description: 'Removes an entry from the queue (no bounce is sent).',
     args: { id: t.arg.id({ required: true }) },
@@ -77,7 +79,7 @@ builder.mutationFields((t) => ({
         () => {
           const row = ctx.repos.queue.delete(decodeId(id));
           ctx.repos.audit.record(ctx.auth.actor, 'queue.delete', 'queue', row.queue_id, { recipient: row.recipient });
-          return row;
+          return { id: encodeGlobalID('QueueEntry', row.id), key: row.queue_id };
         },
       ),
   }),

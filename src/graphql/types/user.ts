@@ -2,11 +2,13 @@
  * User: a mailbox owner. Queries: user, users. Mutations: createUser, updateUser, setUserPassword, deleteUser.
  * Rules: the password hash and TOTP secret are never exposed; quota null means the domain default.
  */
+
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../accounts/service.ts';
 import { builder } from '../builder.ts';
 import { mapInputErrors, under } from '../inputPaths.ts';
-import { MUTATION_ERRORS } from './errors.ts';
+import { Deleted, MUTATION_ERRORS } from './errors.ts';
 
 const UserStatus = builder.enumType('UserStatus', {
   values: { ACTIVE: { value: 'active' }, DISABLED: { value: 'disabled' }, SUSPENDED: { value: 'suspended' } },
@@ -156,10 +158,14 @@ builder.mutationFields((t) => ({
       mapInputErrors(under(), () => ctx.accounts.setPassword(ctx.auth.actor, email, password)),
   }),
   deleteUser: t.field({
-    type: User,
+    type: Deleted,
     errors: { types: MUTATION_ERRORS },
     description: 'Deletes a user with its mailboxes and messages.',
     args: { email: t.arg.string({ required: true }) },
-    resolve: (_r, { email }, ctx) => mapInputErrors(under(), () => ctx.accounts.deleteUser(ctx.auth.actor, email)),
+    resolve: (_r, { email }, ctx) =>
+      mapInputErrors(under(), () => {
+        const row = ctx.accounts.deleteUser(ctx.auth.actor, email);
+        return { id: encodeGlobalID('User', row.id), key: row.email };
+      }),
   }),
 }));

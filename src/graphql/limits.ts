@@ -2,7 +2,8 @@
  * Operation limits, as GraphQL validation rules (they run before execution, so an abusive query costs nothing):
  * maximum selection depth and maximum estimated cost. Rules: introspection fields (`__schema`, `__type`) are
  * not counted, so GraphiQL works under a tight depth limit; cost = every field counts 1, times the page size
- * of every enclosing list (first/last; a variable counts as the maximum page size; an unbounded list as 10).
+ * of every enclosing list (first/last; a variable counts as the maximum page size; a connection without first
+ * counts as the default page; any other list as 10).
  */
 import {
   type FragmentDefinitionNode,
@@ -87,7 +88,7 @@ export function costLimitRule(max: number, maxPage: number, defaultPage: number)
           if (pageArg)
             factor = pageArg.value.kind === Kind.INT ? Math.min(Number(pageArg.value.value), maxPage) : maxPage;
           else if (def?.args.some((a) => a.name === 'first')) factor = defaultPage;
-          else if (def && unwrapList(def.type)) factor = 10;
+          else if (def && unwrapList(def.type) && !parent?.name.endsWith('Connection')) factor = 10; // a connection's nodes/edges are its page
           total += mult + cost(sel.selectionSet, def ? getNamedType(def.type) : undefined, mult * factor, seen);
         } else if (sel.kind === Kind.INLINE_FRAGMENT) {
           const t = sel.typeCondition ? (schema.getType(sel.typeCondition.name.value) ?? parent) : parent;

@@ -17,6 +17,7 @@ import { createHttpServer } from '../http/server.ts';
 import { createImapServer } from '../imap/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createRepos, type Repos } from '../repos/index.ts';
+import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
 import { loadTls, type TlsMaterial } from '../tls/certificates.ts';
 import { VERSION } from '../version.ts';
@@ -71,6 +72,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       accounts: createAccountService(repos),
     };
     const graphql = createGraphQL(services, log);
+    const rest = createRest(services);
     const pruneEvents = () => {
       try {
         const removed = repos.deliveryEvents.prune(Date.now() - config.events.retention_days * 86_400_000);
@@ -106,7 +108,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       createListener('imap', config.imap.port, address, () => createImapServer(false, tls)),
       createListener('imaps', config.imap.imaps_port, address, () => createImapServer(true, tls)),
       createListener('api', config.api.port, address, () => {
-        const http = createHttpServer([healthRoute(source), graphql.route], log);
+        const http = createHttpServer([healthRoute(source), graphql.route, rest], log);
         const closeWs = graphql.attachWebSocket(http.server);
         return {
           listen: http.listen,

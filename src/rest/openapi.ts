@@ -1,0 +1,153 @@
+/**
+ * The OpenAPI 3.1 document for the REST shim, built from the route table and the settings declaration (the
+ * column and section schemas are converted from the same zod schemas that validate requests).
+ */
+import { z } from 'zod';
+import { COLUMN_SCHEMAS, SECTIONS } from '../domains/settings.ts';
+import { VERSION } from '../version.ts';
+import type { RestRoute } from './http.ts';
+
+const jsonSchema = (s: z.ZodType) => {
+  const { $schema: _s, ...rest } = z.toJSONSchema(s, { unrepresentable: 'any', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+};
+
+const ruleAsString = { type: 'string', description: 'JSON text, e.g. "{\\"count\\":50,\\"window_minutes\\":60}"' };
+
+function domainColumns() {
+  const properties: Record<string, unknown> = {};
+  for (const [column, schema] of Object.entries(COLUMN_SCHEMAS)) {
+    const js = jsonSchema(schema);
+    properties[column] = column.startsWith('ratelimit_') && js.type === 'object' ? { oneOf: [js, ruleAsString] } : js;
+  }
+  return { type: 'object', properties, additionalProperties: false };
+}
+
+function securitySections() {
+  const properties: Record<string, unknown> = {};
+  for (const s of SECTIONS)
+    properties[s.rest] = {
+      type: 'object',
+      properties: Object.fromEntries(Object.entries(s.fields).map(([f, schema]) => [f, jsonSchema(schema)])),
+      additionalProperties: false,
+    };
+  return { type: 'object', properties, additionalProperties: false };
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+
+const BODIES: Record<string, unknown> = {
+  'POST /api/domains': {
+    type: 'object',
+    required: ['name'],
+    properties: {
+      name: { type: 'string' },
+      use_default_template: { type: 'boolean', default: true },
+      domain: ref('DomainColumns'),
+    },
+  },
+  'PUT /api/domains/{name}': ref('DomainColumns'),
+  'PUT /api/domains/{name}/security': ref('DomainSecurity'),
+  'POST /api/users': {
+    type: 'object',
+    required: ['email', 'password'],
+    properties: {
+      email: { type: 'string', format: 'email' },
+      password: { type: 'string', minLength: 8 },
+      quota: { type: ['integer', 'null'], minimum: 0, description: 'Bytes; null = the domain default; 0 = unlimited.' },
+      status: { enum: ['active', 'disabled', 'suspended'] },
+      full_name: { type: ['string', 'null'] },
+    },
+  },
+  'PUT /api/users/{email}': {
+    type: 'object',
+    properties: {
+      password: { type: 'string', minLength: 8 },
+      quota: { type: ['integer', 'null'], minimum: 0 },
+      status: { enum: ['active', 'disabled', 'suspended'] },
+      full_name: { type: ['string', 'null'] },
+    },
+  },
+  'POST /api/aliases': {
+    type: 'object',
+    required: ['address', 'destinations'],
+    properties: {
+      address: { type: 'string' },
+      destinations: { type: 'array', items: { type: 'string' }, minItems: 1 },
+    },
+  },
+};
+
+const RESPONSES: Record<string, unknown> = {
+  'GET /api/domains': { type: 'array', items: ref('Domain') },
+  'POST /api/domains': ref('Domain'),
+  'GET /api/domains/{name}': ref('Domain'),
+  'PUT /api/domains/{name}': ref('Domain'),
+  'GET /api/domains/{name}/security': ref('DomainSecurity'),
+  'PUT /api/domains/{name}/security': ref('DomainSecurity'),
+};
+
+export function openApiDocument(routes: RestRoute[]) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const key = `${r.method} ${r.pattern}`;
+    const params = r.keys.map((k) => ({ name: k, in: 'path', required: true, schema: { type: 'string' } }));
+    const ok = r.method === 'POST' ? '201' : '200';
+    paths[r.pattern] ??= {};
+    paths[r.pattern]![r.method.toLowerCase()] = {
+      summary: r.summary,
+      parameters: params,
+      ...(BODIES[key] ? { requestBody: { required: true, content: json(BODIES[key]) } } : {}),
+      responses: {
+        [ok]: { description: 'Success', content: json(RESPONSES[key] ?? { type: 'object' }) },
+        '400': { description: 'Bad JSON, wrong types or values (each bad field listed)', content: json(ref('Error')) },
+        '401': { description: 'Missing or wrong bearer token', content: json(ref('Error')) },
+        '404': { description: 'Not found', content: json(ref('Error')) },
+        '409': { description: 'Conflict (duplicate, or a domain that still has users)', content: json(ref('Error')) },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Mailyard REST API (gomailserver-compatible)', version: VERSION },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        DomainColumns: domainColumns(),
+        Domain: {
+          allOf: [
+            ref('DomainColumns'),
+            {
+              type: 'object',
+              properties: {
+                id: { type: 'integer' },
+                name: { type: 'string' },
+                dkim_public_key: { type: ['string', 'null'], description: 'The p= value of the DKIM record.' },
+                dkim_dns_record: { type: ['string', 'null'] },
+              },
+            },
+          ],
+        },
+        DomainSecurity: securitySections(),
+        Error: {
+          type: 'object',
+          required: ['error', 'message'],
+          properties: {
+            error: { type: 'string' },
+            message: { type: 'string' },
+            fields: {
+              type: 'array',
+              items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+  };
+}

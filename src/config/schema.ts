@@ -113,6 +113,37 @@ export const configSchema = z
         .max(65535, { error: 'expected a port number (1-65535)' })
         .default(25)
         .meta({ description: '(Mailyard) Port used when delivering to remote MX hosts.' }),
+      max_recipients: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(100)
+        .meta({ description: '(Mailyard) Recipients accepted per message (more get 452 4.5.3).' }),
+      max_connections: z
+        .number()
+        .int()
+        .min(1)
+        .max(100_000)
+        .default(1000)
+        .meta({ description: '(Mailyard) Simultaneous SMTP connections per listener.' }),
+      max_connections_per_ip: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(20)
+        .meta({
+          description: '(Mailyard) Simultaneous SMTP connections from one client address (more get 421 4.7.0).',
+        }),
+      max_errors: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(10)
+        .meta({ description: '(Mailyard) Rejected commands in one session before it is closed with 421 4.7.0.' }),
+      timeout: seconds(300, '(Mailyard) Idle time allowed between commands and within DATA (RFC 5321 4.5.3.2).'),
     }),
     imap: section('IMAP listeners.', {
       port: port(143, 'IMAP with STARTTLS.'),

@@ -6,6 +6,7 @@ import { createApiTokensRepo } from './apiTokens.ts';
 import { createAuditRepo } from './audit.ts';
 import { createDeliveryEventsRepo } from './deliveryEvents.ts';
 import { createDomainsRepo } from './domains.ts';
+import { createMailRepo } from './mail.ts';
 import { createQueueRepo } from './queue.ts';
 import { createUsersRepo } from './users.ts';
 
@@ -23,6 +24,7 @@ export function createRepos(db: Db, bus: EventBus) {
     apiTokens: createApiTokensRepo(db),
     deliveryEvents: createDeliveryEventsRepo(db, bus),
     queue: createQueueRepo(db, bus),
+    mail: createMailRepo(db, bus),
   };
 }
 

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { createRepos, type Repos } from '../repos/index.ts';
 import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
+import { createStore } from '../store/store.ts';
 import { loadTls, type TlsMaterial } from '../tls/certificates.ts';
 import { VERSION } from '../version.ts';
 import { createListener, type Listener } from './listener.ts';
@@ -73,6 +74,8 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
     };
     const graphql = createGraphQL(services, log);
     const rest = createRest(services);
+    const store = createStore(config.storage.mail_dir, repos);
+    const inbound = { config, repos, store, log };
     const pruneEvents = () => {
       try {
         const removed = repos.deliveryEvents.prune(Date.now() - config.events.retention_days * 86_400_000);
@@ -100,11 +103,15 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       tls: () => ({ source: tls.source, valid_to: tls.validTo }),
     };
     listeners = [
-      createListener('smtp_relay', config.smtp.relay_port, address, () => createSmtpServer('mx', config, tls, log)),
-      createListener('smtp_submission', config.smtp.submission_port, address, () =>
-        createSmtpServer('submission', config, tls, log),
+      createListener('smtp_relay', config.smtp.relay_port, address, () =>
+        createSmtpServer('mx', config, tls, log, inbound),
       ),
-      createListener('smtps', config.smtp.smtps_port, address, () => createSmtpServer('smtps', config, tls, log)),
+      createListener('smtp_submission', config.smtp.submission_port, address, () =>
+        createSmtpServer('submission', config, tls, log, inbound),
+      ),
+      createListener('smtps', config.smtp.smtps_port, address, () =>
+        createSmtpServer('smtps', config, tls, log, inbound),
+      ),
       createListener('imap', config.imap.port, address, () => createImapServer(false, tls)),
       createListener('imaps', config.imap.imaps_port, address, () => createImapServer(true, tls)),
       createListener('api', config.api.port, address, () => {

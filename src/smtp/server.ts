@@ -1,19 +1,30 @@
 /**
  * SMTP listeners (MX on relay_port, submission with STARTTLS, SMTPS with implicit TLS) on smtp-server.
- * Rules: TLS material comes from tls/; the MX port offers no AUTH; SIZE advertises smtp.max_message_size.
- * Current stage: the foundation only. Mail is not accepted yet: RCPT gets 451 4.3.2 (a temporary failure, so
- * sending MTAs keep the message and retry) and AUTH gets 454 4.7.0. Local delivery arrives with the inbound
- * SMTP issue, submission with the outbound issue.
+ * Rules: TLS material comes from tls/; EHLO advertises PIPELINING, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES,
+ * SIZE and (before TLS) STARTTLS; the MX port offers no AUTH and delivers locally (inbound.ts).
+ * Current stage of submission/SMTPS: authenticated submission arrives with the outbound-delivery work; until
+ * then AUTH gets 454 4.7.0 (temporary) and nothing is relayed.
  */
 import { SMTPServer } from 'smtp-server';
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
 import { type Bindable, listenPromise } from '../server/listener.ts';
+import { type InboundDeps, inboundHandlers } from './inbound.ts';
+import { useExplicitEnhancedCodes } from './replies.ts';
+
+useExplicitEnhancedCodes();
+
 import type { TlsMaterial } from '../tls/certificates.ts';
 
 export type SmtpRole = 'mx' | 'submission' | 'smtps';
 
-export function createSmtpServer(role: SmtpRole, config: Config, tls: TlsMaterial, log: Logger): Bindable {
+export function createSmtpServer(
+  role: SmtpRole,
+  config: Config,
+  tls: TlsMaterial,
+  log: Logger,
+  inbound: InboundDeps,
+): Bindable {
   const server = new SMTPServer({
     name: config.server.hostname,
     banner: 'Mailyard ESMTP',
@@ -27,22 +38,25 @@ export function createSmtpServer(role: SmtpRole, config: Config, tls: TlsMateria
     authOptional: role === 'mx',
     allowInsecureAuth: false,
     closeTimeout: config.server.shutdown_timeout * 1000,
-    onAuth(_auth, _session, cb) {
-      const err = Object.assign(new Error('4.7.0 Authentication is not available yet, try again later'), {
-        responseCode: 454,
-      });
-      cb(err);
-    },
-    onRcptTo(_address, _session, cb) {
-      const err = Object.assign(new Error('4.3.2 This server is not accepting mail yet, try again later'), {
-        responseCode: 451,
-      });
-      cb(err);
-    },
-    onData(stream, _session, cb) {
-      stream.resume();
-      stream.on('end', () => cb(Object.assign(new Error('4.3.2 Not accepting mail yet'), { responseCode: 451 })));
-    },
+    socketTimeout: config.smtp.timeout * 1000,
+    maxClients: config.smtp.max_connections,
+    hideDSN: true,
+    // smtp-server's reverse lookup would use the system resolver; every lookup must go through dns.servers.
+    disableReverseLookup: true,
+    ...(role === 'mx'
+      ? inboundHandlers(inbound)
+      : {
+          onAuth(_auth, _session, cb) {
+            cb(
+              Object.assign(new Error('4.7.0 Authentication is not available yet, try again later'), {
+                responseCode: 454,
+              }),
+            );
+          },
+          onRcptTo(_address, _session, cb) {
+            cb(Object.assign(new Error('5.7.0 Authentication required'), { responseCode: 530 }));
+          },
+        }),
   });
   server.on('error', (err) => log.warn({ err, role }, 'smtp server error'));
   return {

@@ -1,0 +1,136 @@
+/**
+ * Mail index repository: mailboxes and messages. Rules: a delivery to several mailboxes commits in one
+ * transaction together with its delivery events and its forwarded copies' queue rows (one fsync), and only
+ * then are the events published; a UID is
+ * the mailbox's uidnext at insert time and uidnext only grows; every insert bumps the mailbox's highestmodseq;
+ * a user's used_bytes changes in the same transaction as the rows it counts.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import { deliveryEvents, type MailboxRow, mailboxes, messages, outboundQueue, users } from '../../schema/db/tables.ts';
+import type { Db } from '../db/client.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { DeliveryEvent } from '../events/topics.ts';
+import { type NewDeliveryEvent, toDeliveryEvent } from './deliveryEvents.ts';
+import type { NewQueueEntry } from './queue.ts';
+
+export interface NewMessage {
+  userId: number;
+  mailboxId: number;
+  maildirName: string;
+  size: number;
+  internalDate: number;
+  messageId: string | null;
+  subject: string | null;
+  fromAddr: string | null;
+  dateHeader: number | null;
+  seen?: boolean;
+}
+
+export interface StoredMessage {
+  userId: number;
+  mailboxId: number;
+  uid: number;
+  modseq: number;
+}
+
+export function createMailRepo(db: Db, bus: EventBus) {
+  return {
+    mailbox(userId: number, name: string): MailboxRow | undefined {
+      return db
+        .select()
+        .from(mailboxes)
+        .where(and(eq(mailboxes.user_id, userId), eq(mailboxes.name, name)))
+        .get();
+    },
+
+    /**
+     * Indexes messages whose files are already durable on disk, and records the delivery events, in one
+     * transaction. Throws (and changes nothing) if any part fails.
+     */
+    deliver(
+      items: NewMessage[],
+      events: NewDeliveryEvent[],
+      forwards: NewQueueEntry[] = [],
+    ): { stored: StoredMessage[]; events: DeliveryEvent[] } {
+      const result = db.transaction((tx) => {
+        const now = Date.now();
+        if (forwards.length)
+          tx.insert(outboundQueue)
+            .values(
+              forwards.map((f) => ({ ...f, next_attempt_at: now, expires_at: f.expires_at ?? now + 5 * 86_400_000 })),
+            )
+            .run();
+        const stored: StoredMessage[] = [];
+        for (const m of items) {
+          const box = tx
+            .update(mailboxes)
+            .set({ uidnext: sql`${mailboxes.uidnext} + 1`, highestmodseq: sql`${mailboxes.highestmodseq} + 1` })
+            .where(eq(mailboxes.id, m.mailboxId))
+            .returning({ uidnext: mailboxes.uidnext, modseq: mailboxes.highestmodseq })
+            .get();
+          if (!box) throw new Error(`mailbox ${m.mailboxId} disappeared during delivery`);
+          const uid = box.uidnext - 1;
+          tx.insert(messages)
+            .values({
+              mailbox_id: m.mailboxId,
+              uid,
+              modseq: box.modseq,
+              seen: m.seen ?? false,
+              internal_date: m.internalDate,
+              size: m.size,
+              maildir_name: m.maildirName,
+              message_id: m.messageId,
+              subject: m.subject,
+              from_addr: m.fromAddr,
+              date_header: m.dateHeader,
+            })
+            .run();
+          tx.update(users)
+            .set({ used_bytes: sql`${users.used_bytes} + ${m.size}` })
+            .where(eq(users.id, m.userId))
+            .run();
+          stored.push({ userId: m.userId, mailboxId: m.mailboxId, uid, modseq: box.modseq });
+        }
+        const rows = events.length
+          ? tx
+              .insert(deliveryEvents)
+              .values(
+                events.map((e) => ({
+                  type: e.type,
+                  at: e.at ?? Date.now(),
+                  message_id: e.messageId,
+                  queue_id: e.queueId,
+                  sender: e.sender,
+                  recipients: e.recipients,
+                  domain: e.domain,
+                  user_email: e.userEmail,
+                  remote_ip: e.remoteIp,
+                  reason: e.reason,
+                  details: e.details,
+                })),
+              )
+              .returning()
+              .all()
+          : [];
+        return { stored, events: rows.map(toDeliveryEvent) };
+      });
+      for (const s of result.stored)
+        bus.publish('mailbox.changed', {
+          userId: s.userId,
+          mailboxId: s.mailboxId,
+          kind: 'exists',
+          uids: [s.uid],
+          modseq: s.modseq,
+        });
+      for (const e of result.events) bus.publish('delivery', e);
+      for (const f of forwards) bus.publish('queue.changed', { queueId: f.queue_id, status: 'queued' });
+      return result;
+    },
+
+    messages(mailboxId: number) {
+      return db.select().from(messages).where(eq(messages.mailbox_id, mailboxId)).orderBy(messages.uid).all();
+    },
+  };
+}
+
+export type MailRepo = ReturnType<typeof createMailRepo>;

@@ -1,0 +1,289 @@
+/**
+ * The MX session (RFC 5321): who may connect, which recipients are accepted, and what happens to DATA.
+ * Rules: a recipient is accepted only if it resolves to a local mailbox or a forwarding alias of an active
+ * hosted domain (recipients.ts); the message is durable in every mailbox and indexed before 250 is sent
+ * (store.ts); every refusal is a REJECTED delivery event and a log line with its reason; a session that keeps
+ * getting refusals is closed with 421 after smtp.max_errors; one client address holds at most
+ * smtp.max_connections_per_ip connections.
+ */
+import { randomBytes } from 'node:crypto';
+import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import type { Config } from '../config/load.ts';
+import type { Logger } from '../log/logger.ts';
+import type { NewDeliveryEvent } from '../repos/deliveryEvents.ts';
+import type { Repos } from '../repos/index.ts';
+import type { Store, StoreTarget } from '../store/store.ts';
+import { type LocalTarget, quotaOf, type Resolution, resolveRecipient } from './recipients.ts';
+import { REPLIES, type Reply, replyError } from './replies.ts';
+import { traceHeaders } from './trace.ts';
+
+export interface InboundDeps {
+  config: Config;
+  repos: Repos;
+  store: Store;
+  log: Logger;
+}
+
+interface SessionState {
+  accepted: Map<string, Extract<Resolution, { ok: true }>>;
+  errors: number;
+}
+
+export function newQueueId(): string {
+  return `${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
+}
+
+export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
+  const { config, repos, store, log } = deps;
+  const perIp = new Map<string, number>();
+  const sessions = new Map<string, SessionState>();
+  const state = (s: SMTPServerSession) => {
+    let st = sessions.get(s.id);
+    if (!st) {
+      st = { accepted: new Map(), errors: 0 };
+      sessions.set(s.id, st);
+    }
+    return st;
+  };
+
+  const reject = (
+    session: SMTPServerSession,
+    reply: Reply,
+    rcpt: string[],
+    domain: string | null,
+    extra: Record<string, unknown> = {},
+  ) => {
+    log.info(
+      { session: session.id, ip: session.remoteAddress, reason: reply.reason, code: reply.code, rcpt, ...extra },
+      'message rejected',
+    );
+    try {
+      repos.deliveryEvents.record({
+        type: 'REJECTED',
+        messageId: null,
+        queueId: null,
+        sender: session.envelope.mailFrom ? session.envelope.mailFrom.address : null,
+        recipients: rcpt,
+        domain,
+        userEmail: null,
+        remoteIp: session.remoteAddress,
+        reason: reply.reason,
+        details: { code: reply.code, enhanced: reply.enhanced, ...extra },
+      });
+    } catch (err) {
+      log.warn({ err }, 'could not record a rejection event');
+    }
+  };
+
+  return {
+    onConnect(session, cb) {
+      const n = (perIp.get(session.remoteAddress) ?? 0) + 1;
+      if (n > config.smtp.max_connections_per_ip) {
+        log.info({ ip: session.remoteAddress, connections: n - 1 }, 'rate_limit_exceeded');
+        return cb(
+          Object.assign(new Error('4.7.0 Too many connections from your address, try again later'), {
+            responseCode: 421,
+          }),
+        );
+      }
+      perIp.set(session.remoteAddress, n);
+      state(session);
+      cb();
+    },
+
+    onClose(session) {
+      if (!sessions.delete(session.id)) return;
+      const n = (perIp.get(session.remoteAddress) ?? 1) - 1;
+      if (n <= 0) perIp.delete(session.remoteAddress);
+      else perIp.set(session.remoteAddress, n);
+    },
+
+    onMailFrom(_address, session, cb) {
+      state(session).accepted.clear();
+      cb();
+    },
+
+    onRcptTo(address, session, cb) {
+      const st = state(session);
+      const fail = (reply: Reply, domain: string | null) => {
+        reject(session, reply, [address.address], domain);
+        st.errors++;
+        if (st.errors >= config.smtp.max_errors)
+          return cb(Object.assign(new Error('4.7.0 Too many errors, closing connection'), { responseCode: 421 }));
+        cb(replyError(reply));
+      };
+      if (
+        session.envelope.rcptTo.length >= config.smtp.max_recipients &&
+        !st.accepted.has(address.address.toLowerCase())
+      )
+        return fail(REPLIES.tooManyRecipients(config.smtp.max_recipients), null);
+      let r: Resolution;
+      try {
+        r = resolveRecipient(repos, address.address);
+      } catch (err) {
+        log.error({ err, rcpt: address.address }, 'recipient lookup failed');
+        return cb(replyError(REPLIES.localError()));
+      }
+      if (!r.ok) return fail(r.reply, r.domain);
+      // Over quota already (RFC 5321 4.5.3.1.10: 452 with the mailbox full; a later retry may succeed).
+      for (const t of r.local) {
+        const quota = quotaOf(t.user, repos.domains.get(t.domain)?.default_quota ?? 0);
+        if (quota > 0 && t.user.used_bytes >= quota) return fail(REPLIES.overQuotaRcpt(address.address), r.domain);
+      }
+      st.accepted.set(address.address.toLowerCase(), r);
+      cb();
+    },
+
+    onData(stream: SMTPServerDataStream, session, cb) {
+      handleData(deps, session, stream, state(session), reject).then(
+        (reply) => cb(null, reply),
+        (err: Error & { responseCode?: number }) => cb(err),
+      );
+    },
+  };
+}
+
+async function handleData(
+  deps: InboundDeps,
+  session: SMTPServerSession,
+  stream: SMTPServerDataStream,
+  st: SessionState,
+  reject: (s: SMTPServerSession, r: Reply, rcpt: string[], d: string | null, extra?: Record<string, unknown>) => void,
+): Promise<string> {
+  const { config, repos, store, log } = deps;
+  const queueId = newQueueId();
+  const rcpts = session.envelope.rcptTo.map((r) => r.address);
+  const resolutions = rcpts.map((a) => st.accepted.get(a.toLowerCase())).filter((r): r is NonNullable<typeof r> => !!r);
+  const local = new Map<number, LocalTarget>();
+  const remote = new Set<string>();
+  for (const r of resolutions) {
+    for (const t of r.local) local.set(t.user.id, t);
+    for (const a of r.remote) remote.add(a);
+  }
+  const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+  const tlsInfo = session.secure
+    ? ((session as unknown as { tlsOptions?: { version?: string; name?: string } }).tlsOptions ?? {})
+    : null;
+  const prefix = traceHeaders({
+    sender,
+    helo: session.hostNameAppearsAs,
+    clientHostname:
+      session.clientHostname && session.clientHostname !== `[${session.remoteAddress}]` ? session.clientHostname : null,
+    remoteAddress: session.remoteAddress,
+    hostname: config.server.hostname,
+    protocol: session.secure ? 'ESMTPS' : 'ESMTP',
+    queueId,
+    recipient: rcpts.length === 1 ? rcpts[0]! : null,
+    deliveredTo: local.size === 1 && remote.size === 0 ? [...local.values()][0]!.user.email : null,
+    tls: tlsInfo ? { version: tlsInfo.version ?? null, cipher: tlsInfo.name ?? null } : null,
+  });
+  const firstDomain = resolutions[0]?.domain ?? null;
+
+  let spooled: Awaited<ReturnType<Store['spool']>>;
+  try {
+    spooled = await store.spool(prefix, stream, config.smtp.max_message_size);
+  } catch (err) {
+    log.error({ err, queueId }, 'spooling failed');
+    reject(session, REPLIES.localError(), rcpts, firstDomain, { queueId });
+    throw replyError(REPLIES.localError());
+  }
+  if (spooled.oversized || stream.sizeExceeded) {
+    store.discard(spooled);
+    const reply = REPLIES.tooBig(config.smtp.max_message_size);
+    reject(session, reply, rcpts, firstDomain, { queueId, size: spooled.size });
+    throw replyError(reply);
+  }
+
+  // Quota with the real size (RFC 5321 4.5.3.1.10). One recipient: permanent 552 5.2.2. Several: SMTP has one
+  // reply for all, so a temporary 452 makes the sender retry, when RCPT then refuses just the full mailbox.
+  for (const t of local.values()) {
+    const user = repos.users.byId(t.user.id) ?? t.user;
+    const quota = quotaOf(user, repos.domains.get(t.domain)?.default_quota ?? 0);
+    if (quota > 0 && user.used_bytes + spooled.size > quota) {
+      store.discard(spooled);
+      const reply = rcpts.length === 1 ? REPLIES.overQuotaData(user.email) : REPLIES.overQuotaDataTemp(user.email);
+      reject(session, reply, rcpts, t.domain, { queueId, size: spooled.size, quota, used: user.used_bytes });
+      throw replyError(reply);
+    }
+  }
+
+  const targets: StoreTarget[] = [];
+  for (const t of local.values()) {
+    const inbox = repos.mail.mailbox(t.user.id, 'INBOX');
+    if (!inbox) {
+      store.discard(spooled);
+      log.error({ user: t.user.email }, 'user has no INBOX');
+      throw replyError(REPLIES.localError());
+    }
+    targets.push({ userId: t.user.id, email: t.user.email, mailboxId: inbox.id, mailboxName: 'INBOX' });
+  }
+  const base = {
+    messageId: spooled.headers.messageId,
+    queueId,
+    sender,
+    remoteIp: session.remoteAddress,
+    reason: null,
+  };
+  const events: NewDeliveryEvent[] = [
+    {
+      ...base,
+      type: 'RECEIVED',
+      recipients: rcpts,
+      domain: firstDomain,
+      userEmail: null,
+      details: { size: spooled.size, helo: session.hostNameAppearsAs, tls: session.secure },
+    },
+    ...targets.map((t) => ({
+      ...base,
+      type: 'DELIVERED_LOCAL' as const,
+      recipients: [t.email],
+      domain: t.email.split('@')[1]!,
+      userEmail: t.email,
+      details: { size: spooled.size },
+    })),
+    ...(remote.size
+      ? [
+          {
+            ...base,
+            type: 'QUEUED' as const,
+            recipients: [...remote],
+            domain: firstDomain,
+            userEmail: null,
+            details: { forwarded: true },
+          },
+        ]
+      : []),
+  ];
+  try {
+    store.deliver(
+      spooled,
+      targets,
+      events,
+      [...remote].map((r) => ({
+        queue_id: queueId,
+        sender,
+        recipient: r,
+        recipient_domain: r.split('@')[1]!,
+      })),
+    );
+  } catch (err) {
+    store.discard(spooled);
+    log.error({ err, queueId }, 'delivery failed');
+    reject(session, REPLIES.localError(), rcpts, firstDomain, { queueId });
+    throw replyError(REPLIES.localError());
+  }
+  log.info(
+    {
+      queueId,
+      from: sender,
+      to: rcpts,
+      mailboxes: targets.map((t) => t.email),
+      forwarded: [...remote],
+      size: spooled.size,
+      ip: session.remoteAddress,
+    },
+    'message delivered',
+  );
+  st.accepted.clear();
+  return `2.0.0 Ok: queued as ${queueId}`;
+}

@@ -1,0 +1,66 @@
+/**
+ * Maildir++ layout, compatible with Dovecot (`mail_location = maildir:<mail_dir>/%d/%n`): a user's INBOX is
+ * <mail_dir>/<domain>/<local>/{cur,new,tmp}; folder "Sent" is <user>/.Sent, "Archive/2025" is <user>/.Archive.2025.
+ * File names are `<unique>,S=<size>:2,<flags>` (S= lets Dovecot skip stat; flags sorted: D F P R S T).
+ * Rules: a file appears in cur/ or new/ only by an atomic link or rename from a complete, fsync'd file; the
+ * directory entry is fsync'd before the message is indexed.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+const HOST = hostname().replace(/\//g, '\\057').replace(/:/g, '\\072');
+let counter = 0;
+
+/** A name unique on this host: seconds, microseconds, pid and a per-process counter (the Maildir convention). */
+export function uniqueName(now = Date.now()): string {
+  const usec = Math.floor(Number(process.hrtime.bigint() % 1_000_000n));
+  counter = (counter + 1) % 1_000_000_000;
+  return `${Math.floor(now / 1000)}.M${usec}P${process.pid}Q${counter}.${HOST}`;
+}
+
+export const FLAG_LETTERS: Record<string, string> = {
+  '\\Draft': 'D',
+  '\\Flagged': 'F',
+  '\\Answered': 'R',
+  '\\Seen': 'S',
+  '\\Deleted': 'T',
+};
+
+export function flagSuffix(flags: string[]): string {
+  return `:2,${flags
+    .map((f) => FLAG_LETTERS[f])
+    .filter(Boolean)
+    .sort()
+    .join('')}`;
+}
+
+export function userDir(mailDir: string, domain: string, local: string): string {
+  if (/[/\0]/.test(local) || local === '.' || local === '..' || /[/\0]/.test(domain))
+    throw new Error(`unsafe mailbox path component in ${local}@${domain}`);
+  return join(mailDir, domain, local);
+}
+
+export function folderDir(userRoot: string, mailbox: string): string {
+  if (mailbox.toUpperCase() === 'INBOX') return userRoot;
+  return join(userRoot, `.${mailbox.split('/').join('.')}`);
+}
+
+const ensured = new Set<string>();
+
+/** Creates cur/ new/ tmp/ (and Maildir++'s maildirfolder marker for subfolders) once per process. */
+export function ensureMaildir(dir: string, isSubfolder: boolean): void {
+  if (ensured.has(dir)) return;
+  for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+  if (isSubfolder) writeFileSync(join(dir, 'maildirfolder'), '', { flag: 'a' });
+  ensured.add(dir);
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

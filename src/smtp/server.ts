@@ -41,6 +41,7 @@ export function createSmtpServer(
     socketTimeout: config.smtp.timeout * 1000,
     maxClients: config.smtp.max_connections,
     hideDSN: true,
+    hideENHANCEDSTATUSCODES: false,
     // smtp-server's reverse lookup would use the system resolver; every lookup must go through dns.servers.
     disableReverseLookup: true,
     ...(role === 'mx'

@@ -1,0 +1,20 @@
+// A server with example.com (users bob, carol; alias sales -> bob + a remote partner) and other.example (dave).
+import { startTestServer } from '../helpers/server.ts';
+
+export async function mailServer(t: { after(fn: () => unknown): void }, over: Record<string, unknown> = {}) {
+  const s = await startTestServer(t, over);
+  const { domains, accounts } = s.app.services;
+  await domains.create('test', 'example.com', true);
+  await domains.create('test', 'other.example', true);
+  for (const u of ['bob@example.com', 'carol@example.com', 'dave@other.example']) await accounts.createUser('test', u, 'password123');
+  accounts.createAlias('test', 'sales@example.com', ['bob@example.com', 'partner@remote.example']);
+  const inbox = (email: string) => {
+    const u = s.app.repos.users.get(email)!;
+    return { user: u, box: s.app.repos.mail.mailbox(u.id, 'INBOX')!, rows: s.app.repos.mail.messages(s.app.repos.mail.mailbox(u.id, 'INBOX')!.id) };
+  };
+  const curDir = (email: string) => {
+    const [local, domain] = email.split('@');
+    return `${s.config.storage.mail_dir}/${domain}/${local}/cur`;
+  };
+  return { ...s, inbox, curDir };
+}

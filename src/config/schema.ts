@@ -127,15 +127,9 @@ export const configSchema = z
         .max(100_000)
         .default(1000)
         .meta({ description: '(Mailyard) Simultaneous SMTP connections per listener.' }),
-      max_connections_per_ip: z
-        .number()
-        .int()
-        .min(1)
-        .max(10_000)
-        .default(20)
-        .meta({
-          description: '(Mailyard) Simultaneous SMTP connections from one client address (more get 421 4.7.0).',
-        }),
+      max_connections_per_ip: z.number().int().min(1).max(10_000).default(20).meta({
+        description: '(Mailyard) Simultaneous SMTP connections from one client address (more get 421 4.7.0).',
+      }),
       max_errors: z
         .number()
         .int()

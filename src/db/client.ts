@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate as drizzleMigrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { relations } from '../../schema/db/relations.ts';
+import { installStatementCache } from './statementCache.ts';
 
 export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
@@ -22,6 +23,7 @@ export interface DbOptions {
 export function openDatabase(opts: DbOptions) {
   if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
   const client = new Database(opts.path, { timeout: opts.busyTimeoutMs });
+  installStatementCache(client);
   client.pragma(`journal_mode = ${opts.walEnabled ? 'WAL' : 'DELETE'}`);
   // FULL in both modes: a committed transaction (and so an accepted message) survives power loss, not only a
   // process crash.

@@ -90,7 +90,11 @@ export class RawSmtp {
   }
 
   /** A whole transaction; `data` is sent dot-stuffed, followed by CRLF.CRLF. Returns the final reply. */
-  async send(from: string, to: string[], data: string | Buffer): Promise<{ mail: Reply; rcpt: Reply[]; data: Reply | null }> {
+  async send(
+    from: string,
+    to: string[],
+    data: string | Buffer,
+  ): Promise<{ mail: Reply; rcpt: Reply[]; data: Reply | null }> {
     const mail = await this.cmd(`MAIL FROM:<${from}>`);
     const rcpt: Reply[] = [];
     for (const t of to) rcpt.push(await this.cmd(`RCPT TO:<${t}>`));

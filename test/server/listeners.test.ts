@@ -56,17 +56,15 @@ test('SMTP listeners greet over plain TCP, STARTTLS and implicit TLS with the se
   assert.equal(wrapped.getPeerCertificate().subject.CN, 'mail.test.example');
 });
 
-test('until inbound delivery lands, RCPT is refused with a temporary 451 (senders keep and retry the mail)', async (t) => {
+test('the submission port relays nothing without authentication: MAIL gets 530 5.7.0', async (t) => {
   const { ports } = await startTestServer(t);
-  const s = net.connect(ports.relay, '127.0.0.1');
+  const s = net.connect(ports.submission, '127.0.0.1');
   t.after(() => s.destroy());
   await readLine(s);
   s.write('HELO client.example\r\n');
   assert.match(await readLine(s), /^250 /);
   s.write('MAIL FROM:<a@remote.example>\r\n');
-  assert.match(await readLine(s), /^250 /);
-  s.write('RCPT TO:<b@local.example>\r\n');
-  assert.match(await readLine(s), /^451 4\.3\.2 /);
+  assert.match(await readLine(s), /^530 5\.7\.0 /);
 });
 
 test('a port already in use aborts start-up with a clear error and leaves nothing bound', async (t) => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import nodemailer from 'nodemailer';
-import { RawSmtp, ehlo, message } from '../helpers/smtp.ts';
+import { ehlo, message, RawSmtp } from '../helpers/smtp.ts';
 import { mailServer } from './setup.ts';
 
 test('EHLO on the MX advertises PIPELINING, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, SIZE and STARTTLS, and no AUTH', async (t) => {
@@ -13,10 +13,20 @@ test('EHLO on the MX advertises PIPELINING, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCO
   assert.match((await c.reply()).text, /^mail\.test\.example ESMTP/);
   const r = await c.cmd('EHLO client.example');
   const kw = r.lines.slice(1).map((l) => l.slice(4));
-  for (const k of ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES', `SIZE ${config.smtp.max_message_size}`, 'STARTTLS'])
+  for (const k of [
+    'PIPELINING',
+    '8BITMIME',
+    'SMTPUTF8',
+    'ENHANCEDSTATUSCODES',
+    `SIZE ${config.smtp.max_message_size}`,
+    'STARTTLS',
+  ])
     assert.ok(kw.includes(k), `missing ${k} in ${kw}`);
   assert.ok(!kw.some((k) => k.startsWith('AUTH')));
-  assert.ok([500, 502, 503].includes((await c.cmd('AUTH PLAIN AGJvYgBwYXNzd29yZDEyMw==')).code), 'AUTH is refused on the MX');
+  assert.ok(
+    [500, 502, 503].includes((await c.cmd('AUTH PLAIN AGJvYgBwYXNzd29yZDEyMw==')).code),
+    'AUTH is refused on the MX',
+  );
 });
 
 test('a delivered message is the sent bytes plus the prepended trace headers; the index row matches the file', async (t) => {
@@ -33,8 +43,14 @@ test('a delivered message is the sent bytes plus the prepended trace headers; th
   const bytes = readFileSync(join(curDir('bob@example.com'), files[0]!));
   const headerEnd = bytes.indexOf(Buffer.from('From: Alice'));
   const prefix = bytes.subarray(0, headerEnd).toString();
-  assert.ok(bytes.subarray(headerEnd).equals(Buffer.from(body)), 'the message after the trace headers is byte-identical to what was sent');
-  assert.match(prefix, /^Return-Path: <alice@remote\.example>\r\nDelivered-To: bob@example\.com\r\nReceived: from client\.example \(unknown \[127\.0\.0\.1\]\)\r\n\tby mail\.test\.example \(Mailyard\) with ESMTP id (\w+)\r\n\tfor <bob@example\.com>;\r\n\t\w{3}, \d+ \w{3} \d{4} \d\d:\d\d:\d\d \+0000\r\n$/);
+  assert.ok(
+    bytes.subarray(headerEnd).equals(Buffer.from(body)),
+    'the message after the trace headers is byte-identical to what was sent',
+  );
+  assert.match(
+    prefix,
+    /^Return-Path: <alice@remote\.example>\r\nDelivered-To: bob@example\.com\r\nReceived: from client\.example \(unknown \[127\.0\.0\.1\]\)\r\n\tby mail\.test\.example \(Mailyard\) with ESMTP id (\w+)\r\n\tfor <bob@example\.com>;\r\n\t\w{3}, \d+ \w{3} \d{4} \d\d:\d\d:\d\d \+0000\r\n$/,
+  );
   assert.ok(prefix.includes(queueId));
   const { rows, box, user } = inbox('bob@example.com');
   assert.equal(rows.length, 1);
@@ -44,7 +60,10 @@ test('a delivered message is the sent bytes plus the prepended trace headers; th
   assert.equal(row.size, bytes.length);
   assert.equal(`${row.maildir_name}:2,`, files[0]);
   assert.match(files[0]!, new RegExp(`,S=${bytes.length}:2,$`));
-  assert.deepEqual([row.seen, row.answered, row.flagged, row.deleted, row.draft, row.keywords], [false, false, false, false, false, []]);
+  assert.deepEqual(
+    [row.seen, row.answered, row.flagged, row.deleted, row.draft, row.keywords],
+    [false, false, false, false, false, []],
+  );
   assert.equal(row.subject, 'Exact bytes');
   assert.equal(row.from_addr, 'Alice <alice@remote.example>');
   assert.equal(row.date_header, Date.parse('2026-11-23T10:00:00Z'));
@@ -58,25 +77,43 @@ test('UIDs grow in delivery order; user+tag, case-insensitive local parts, alias
   t.after(() => c.close());
   for (const to of ['bob@example.com', 'BOB@Example.COM', 'bob+lists@example.com'])
     assert.equal((await c.send('a@remote.example', [to], message(`to ${to}`))).data?.code, 250, to);
-  assert.deepEqual(inbox('bob@example.com').rows.map((r) => [r.uid, r.subject]), [
-    [1, 'to bob@example.com'],
-    [2, 'to BOB@Example.COM'],
-    [3, 'to bob+lists@example.com'],
-  ]);
+  assert.deepEqual(
+    inbox('bob@example.com').rows.map((r) => [r.uid, r.subject]),
+    [
+      [1, 'to bob@example.com'],
+      [2, 'to BOB@Example.COM'],
+      [3, 'to bob+lists@example.com'],
+    ],
+  );
   assert.equal((await c.send('a@remote.example', ['whoever@example.com'], message('x'))).rcpt[0]!.code, 550);
   await app.services.domains.update('test', 'example.com', { catchall_email: 'carol@example.com' });
   assert.equal((await c.send('a@remote.example', ['whoever@example.com'], message('catch-all'))).data?.code, 250);
-  assert.deepEqual(inbox('carol@example.com').rows.map((r) => r.subject), ['catch-all']);
+  assert.deepEqual(
+    inbox('carol@example.com').rows.map((r) => r.subject),
+    ['catch-all'],
+  );
 });
 
 test('several recipients across domains: stored once per mailbox, hard-linked, one transaction; forwarding is queued', async (t) => {
   const { app, ports, inbox, curDir, config } = await mailServer(t);
   const c = await ehlo(ports.relay);
   t.after(() => c.close());
-  const r = await c.send('a@remote.example', ['bob@example.com', 'carol@example.com', 'dave@other.example', 'sales@example.com'], message('Team'));
-  assert.deepEqual(r.rcpt.map((x) => x.code), [250, 250, 250, 250]);
+  const r = await c.send(
+    'a@remote.example',
+    ['bob@example.com', 'carol@example.com', 'dave@other.example', 'sales@example.com'],
+    message('Team'),
+  );
+  assert.deepEqual(
+    r.rcpt.map((x) => x.code),
+    [250, 250, 250, 250],
+  );
   assert.equal(r.data?.code, 250);
-  for (const u of ['bob@example.com', 'carol@example.com', 'dave@other.example']) assert.deepEqual(inbox(u).rows.map((x) => x.subject), ['Team'], u);
+  for (const u of ['bob@example.com', 'carol@example.com', 'dave@other.example'])
+    assert.deepEqual(
+      inbox(u).rows.map((x) => x.subject),
+      ['Team'],
+      u,
+    );
   const inode = (u: string) => statSync(join(curDir(u), readdirSync(curDir(u))[0]!));
   assert.equal(inode('bob@example.com').ino, inode('dave@other.example').ino, 'one file, hard-linked');
   assert.ok(inode('bob@example.com').nlink >= 3);
@@ -84,7 +121,10 @@ test('several recipients across domains: stored once per mailbox, hard-linked, o
   assert.ok(!text.includes('Delivered-To'), 'no per-recipient header when the file is shared');
   assert.ok(!/\tfor </.test(text));
   const queued = app.repos.queue.list();
-  assert.deepEqual(queued.map((q) => [q.recipient, q.status]), [['partner@remote.example', 'queued']]);
+  assert.deepEqual(
+    queued.map((q) => [q.recipient, q.status]),
+    [['partner@remote.example', 'queued']],
+  );
   assert.ok(existsSync(queued[0]!.spool_file) && queued[0]!.spool_file.startsWith(config.storage.mail_dir));
   assert.equal(readdirSync(join(config.storage.mail_dir, '.spool')).length, 0, 'spool name removed');
   const types = app.repos.deliveryEvents.list().map((e) => e.type);
@@ -95,7 +135,12 @@ test('nodemailer over STARTTLS (required), 8-bit body and a UTF-8 address (SMTPU
   const { app, ports, inbox } = await mailServer(t);
   await app.services.domains.create('test', 'bücher.example', true);
   await app.services.accounts.createUser('test', 'jörg@bücher.example', 'password123');
-  const tr = nodemailer.createTransport({ host: '127.0.0.1', port: ports.relay, requireTLS: true, tls: { rejectUnauthorized: false } });
+  const tr = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: ports.relay,
+    requireTLS: true,
+    tls: { rejectUnauthorized: false },
+  });
   const info = await tr.sendMail({
     envelope: { from: 'zoë@remote.example', to: ['jörg@bücher.example', 'bob@example.com'] },
     from: 'Zoë <zoë@remote.example>',
@@ -105,13 +150,18 @@ test('nodemailer over STARTTLS (required), 8-bit body and a UTF-8 address (SMTPU
     textEncoding: 'quoted-printable',
   });
   assert.match(info.response, /^250 2\.0\.0/);
-  assert.deepEqual(inbox('jörg@xn--bcher-kva.example').rows.map((r) => r.subject), ['Grüße']);
+  assert.deepEqual(
+    inbox('jörg@xn--bcher-kva.example').rows.map((r) => r.subject),
+    ['Grüße'],
+  );
   const c = await ehlo(ports.relay);
   t.after(() => c.close());
   assert.equal((await c.cmd('MAIL FROM:<zoë@remote.example> SMTPUTF8 BODY=8BITMIME')).code, 250);
   assert.equal((await c.cmd('RCPT TO:<jörg@bücher.example>')).code, 250);
   assert.equal((await c.cmd('DATA')).code, 354);
-  c.write('Subject: raw 8bit\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße, ünïcödé\r\n.\r\n');
+  c.write(
+    'Subject: raw 8bit\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße, ünïcödé\r\n.\r\n',
+  );
   assert.equal((await c.reply()).code, 250);
   const rows = inbox('jörg@xn--bcher-kva.example').rows;
   assert.equal(rows.length, 2);
@@ -123,7 +173,9 @@ test('PIPELINING: a whole transaction in one write gets every reply, in order', 
   const { ports, inbox } = await mailServer(t);
   const c = await ehlo(ports.relay);
   t.after(() => c.close());
-  c.write('MAIL FROM:<a@remote.example>\r\nRCPT TO:<bob@example.com>\r\nRCPT TO:<nobody@example.com>\r\nRCPT TO:<carol@example.com>\r\nDATA\r\n');
+  c.write(
+    'MAIL FROM:<a@remote.example>\r\nRCPT TO:<bob@example.com>\r\nRCPT TO:<nobody@example.com>\r\nRCPT TO:<carol@example.com>\r\nDATA\r\n',
+  );
   const codes = [];
   for (let i = 0; i < 5; i++) codes.push((await c.reply()).code);
   assert.deepEqual(codes, [250, 250, 550, 250, 354]);

@@ -6,11 +6,16 @@ export async function mailServer(t: { after(fn: () => unknown): void }, over: Re
   const { domains, accounts } = s.app.services;
   await domains.create('test', 'example.com', true);
   await domains.create('test', 'other.example', true);
-  for (const u of ['bob@example.com', 'carol@example.com', 'dave@other.example']) await accounts.createUser('test', u, 'password123');
+  for (const u of ['bob@example.com', 'carol@example.com', 'dave@other.example'])
+    await accounts.createUser('test', u, 'password123');
   accounts.createAlias('test', 'sales@example.com', ['bob@example.com', 'partner@remote.example']);
   const inbox = (email: string) => {
     const u = s.app.repos.users.get(email)!;
-    return { user: u, box: s.app.repos.mail.mailbox(u.id, 'INBOX')!, rows: s.app.repos.mail.messages(s.app.repos.mail.mailbox(u.id, 'INBOX')!.id) };
+    return {
+      user: u,
+      box: s.app.repos.mail.mailbox(u.id, 'INBOX')!,
+      rows: s.app.repos.mail.messages(s.app.repos.mail.mailbox(u.id, 'INBOX')!.id),
+    };
   };
   const curDir = (email: string) => {
     const [local, domain] = email.split('@');

@@ -7,7 +7,6 @@
  * -> remove the spool name. Rules: on any failure every file this call created is removed and
  * nothing is indexed (the caller answers 451 4.3.0); the caller answers 250 only after deliver() resolved.
  */
-import { once } from 'node:events';
 import { copyFileSync, linkSync, mkdirSync, unlinkSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -49,43 +48,60 @@ export function createStore(mailDir: string, repos: Repos) {
   mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
 
   const store = {
-    /** Writes `prefix` then the stream into a new spool file and fsyncs it. */
+    /**
+     * Writes `prefix` then the stream into a new spool file and fsyncs it. The stream is always read to its
+     * end, also after a write error or past maxSize, so the SMTP session can still answer (a for-await loop
+     * would destroy the stream when it exits early, leaving the client without a reply).
+     */
     async spool(prefix: Buffer, source: Readable, maxSize: number): Promise<Spooled> {
       const unique = uniqueName();
       const path = join(spoolDir, unique);
-      let fh: FileHandle | undefined;
       let size = prefix.length;
       let oversized = false;
+      let failure: Error | null = null;
       const head: Buffer[] = [];
       let headLen = 0;
+      let fh: FileHandle | undefined;
       try {
         fh = await open(path, 'wx', 0o600);
         await fh.write(prefix);
-        for await (const chunk of source as AsyncIterable<Buffer>) {
+      } catch (e) {
+        failure = e as Error;
+      }
+      await new Promise<void>((resolve, reject) => {
+        source.on('data', (chunk: Buffer) => {
           if (headLen < HEADER_LIMIT) {
             head.push(chunk);
             headLen += chunk.length;
           }
           size += chunk.length;
-          if (size - prefix.length > maxSize) {
-            oversized = true;
-            continue; // keep reading (the protocol needs the whole DATA), stop writing
-          }
-          await fh.write(chunk);
-        }
-        if (!oversized) await fh.sync();
-        await fh.close();
-        fh = undefined;
-        return { path, unique, size, headers: parseIndexHeaders(Buffer.concat(head)), oversized };
+          if (size - prefix.length > maxSize) oversized = true;
+          if (failure || oversized || !fh) return;
+          source.pause();
+          fh.write(chunk).then(
+            () => source.resume(),
+            (e: Error) => {
+              failure = e;
+              source.resume();
+            },
+          );
+        });
+        source.once('end', () => resolve());
+        source.once('error', reject);
+      }).catch((e: Error) => {
+        failure ??= e;
+      });
+      try {
+        if (!failure && !oversized && fh) await fh.sync();
       } catch (e) {
-        await fh?.close().catch(() => {});
-        safeUnlink(path);
-        if (!source.readableEnded) {
-          source.resume();
-          await once(source, 'end').catch(() => {});
-        }
-        throw new StoreError(`cannot write the message to ${spoolDir}: ${(e as Error).message}`, e);
+        failure = e as Error;
       }
+      await fh?.close().catch(() => {});
+      if (failure) {
+        safeUnlink(path);
+        throw new StoreError(`cannot write the message to ${spoolDir}: ${failure.message}`, failure);
+      }
+      return { path, unique, size, headers: parseIndexHeaders(Buffer.concat(head)), oversized };
     },
 
     discard(spooled: Spooled): void {

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ehlo, message, RawSmtp } from '../helpers/smtp.ts';
+import { mailServer } from './setup.ts';
+
+test('unknown user 550 5.1.1; non-local domain 554 5.7.1; open-relay tricks are all refused', async (t) => {
+  const { app, ports } = await mailServer(t);
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  assert.equal((await c.cmd('MAIL FROM:<a@remote.example>')).code, 250);
+  const rcpt = async (a: string) => {
+    const r = await c.cmd(`RCPT TO:${a}`);
+    return `${r.code} ${r.text.slice(0, 5)}`;
+  };
+  assert.equal(await rcpt('<nobody@example.com>'), '550 5.1.1');
+  assert.equal(await rcpt('<victim@elsewhere.example>'), '554 5.7.1');
+  assert.equal(await rcpt('<victim%elsewhere.example@example.com>'), '554 5.7.1', 'percent hack');
+  assert.equal(await rcpt('<elsewhere.example!victim@example.com>'), '554 5.7.1', 'bang path');
+  assert.ok(
+    ['554 5.7.1', '501 5.1.3'].includes(await rcpt('<"victim@elsewhere.example"@example.com>')),
+    'quoted local part with @',
+  );
+  assert.equal(await rcpt('<@example.com:victim@elsewhere.example>'), '554 5.7.1', 'source route to a foreign domain');
+  // smtp-server refuses a trailing dot as bad syntax before any lookup: the trick cannot relay.
+  assert.equal(await rcpt('<victim@elsewhere.example.>'), '501 5.1.3', 'trailing dot');
+  assert.equal(await rcpt('<victim@example.com.elsewhere.example>'), '554 5.7.1', 'local domain as a prefix');
+  assert.equal(
+    await rcpt('<bob@example.com.>'),
+    '501 5.1.3',
+    'a trailing dot is refused as syntax, also for local domains',
+  );
+  assert.equal(
+    await rcpt('<@relay.example:carol@example.com>'),
+    '250 2.1.5',
+    'a source route to a local address is ignored (RFC 5321 C)',
+  );
+  const rejected = app.repos.deliveryEvents.list({ types: ['REJECTED'] });
+  assert.deepEqual([...new Set(rejected.map((e) => e.reason))].sort(), ['relay_denied', 'unknown_user']);
+  assert.equal(rejected.find((e) => e.reason === 'unknown_user')?.domain, 'example.com');
+});
+
+test('the resolver itself refuses routing characters hidden in quoted local parts (defense in depth)', async (t) => {
+  const { app } = await mailServer(t);
+  const { resolveRecipient } = await import('../../src/smtp/recipients.ts');
+  for (const a of [
+    '"victim@elsewhere.example"@example.com',
+    '"victim%elsewhere.example"@example.com',
+    '"a!b"@example.com',
+  ]) {
+    const r = resolveRecipient(app.repos, a);
+    assert.equal(r.ok, false, a);
+    if (!r.ok) assert.deepEqual([r.reply.code, r.reply.enhanced], [554, '5.7.1'], a);
+  }
+  const quoted = resolveRecipient(app.repos, '"Bob"@Example.com');
+  assert.equal(quoted.ok && quoted.local[0]?.user.email, 'bob@example.com');
+});
+
+test('disabled domain and disabled user are refused with clear codes; the next transaction sees the change', async (t) => {
+  const { app, ports } = await mailServer(t);
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  await c.cmd('MAIL FROM:<a@remote.example>');
+  await app.services.accounts.updateUser('test', 'carol@example.com', { status: 'disabled' });
+  const user = await c.cmd('RCPT TO:<carol@example.com>');
+  assert.equal(user.code, 550);
+  assert.match(user.text, /^5\.2\.1 .*disabled/);
+  await app.services.domains.update('test', 'other.example', { status: 'disabled' });
+  const dom = await c.cmd('RCPT TO:<dave@other.example>');
+  assert.equal(dom.code, 550);
+  assert.match(dom.text, /^5\.7\.1 Domain other\.example is not accepting mail/);
+  await app.services.domains.update('test', 'other.example', { status: 'active' });
+  assert.equal((await c.cmd('RCPT TO:<dave@other.example>')).code, 250);
+});
+
+test('quota: 452 4.2.2 at RCPT when the mailbox is full, 552 5.2.2 at DATA when the message does not fit', async (t) => {
+  const { app, ports, inbox, curDir } = await mailServer(t);
+  await app.services.accounts.updateUser('test', 'bob@example.com', { quota: 3000 });
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  const big = message('big', `${'x'.repeat(5000)}\r\n`);
+  const r = await c.send('a@remote.example', ['bob@example.com'], big);
+  assert.equal(r.rcpt[0]!.code, 250);
+  assert.equal(r.data?.code, 552);
+  assert.match(r.data!.text, /^5\.2\.2 /);
+  assert.equal(inbox('bob@example.com').rows.length, 0);
+  assert.ok(!existsSync(curDir('bob@example.com')) || readdirSync(curDir('bob@example.com')).length === 0);
+  assert.equal((await c.send('a@remote.example', ['bob@example.com'], message('small'))).data?.code, 250);
+  await app.services.accounts.updateUser('test', 'bob@example.com', {
+    quota: inbox('bob@example.com').user.used_bytes,
+  });
+  const full = await c.send('a@remote.example', ['bob@example.com'], message('more'));
+  assert.equal(full.rcpt[0]!.code, 452);
+  assert.match(full.rcpt[0]!.text, /^4\.2\.2 /);
+  // several recipients, one does not fit at DATA: a temporary 452 for all (nothing stored, nothing lost)
+  await app.services.accounts.updateUser('test', 'bob@example.com', {
+    quota: inbox('bob@example.com').user.used_bytes + 100,
+  });
+  await c.cmd('RSET');
+  const multi = await c.send('a@remote.example', ['bob@example.com', 'carol@example.com'], big);
+  assert.equal(multi.data?.code, 452);
+  assert.equal(inbox('carol@example.com').rows.length, 0);
+  assert.equal(app.repos.deliveryEvents.list({ types: ['REJECTED'] }).filter((e) => e.reason === 'quota').length, 3);
+});
+
+test('size: a message over max_message_size gets 552 5.3.4 and nothing is stored; SIZE= too big is refused at MAIL', async (t) => {
+  const { ports, inbox, config } = await mailServer(t, { smtp: { max_message_size: 2048 } });
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  assert.equal((await c.cmd('MAIL FROM:<a@remote.example> SIZE=999999')).code, 552);
+  const r = await c.send('a@remote.example', ['bob@example.com'], message('huge', `${'y'.repeat(4000)}\r\n`));
+  assert.equal(r.data?.code, 552);
+  assert.match(r.data!.text, /^5\.3\.4 /);
+  assert.equal(inbox('bob@example.com').rows.length, 0);
+  assert.deepEqual(readdirSync(join(config.storage.mail_dir, '.spool')), []);
+  assert.equal(
+    (await c.send('a@remote.example', ['bob@example.com'], message('fits'))).data?.code,
+    250,
+    'the session goes on',
+  );
+});
+
+test('recipients per message are limited (452 4.5.3); too many refusals end the session with 421', async (t) => {
+  const { ports } = await mailServer(t, { smtp: { max_recipients: 3, max_errors: 4 } });
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  await c.cmd('MAIL FROM:<a@remote.example>');
+  for (const u of ['bob@example.com', 'carol@example.com', 'dave@other.example'])
+    assert.equal((await c.cmd(`RCPT TO:<${u}>`)).code, 250);
+  const fourth = await c.cmd('RCPT TO:<sales@example.com>');
+  assert.equal(fourth.code, 452);
+  assert.match(fourth.text, /^4\.5\.3 /);
+  const d = await ehlo(ports.relay);
+  t.after(() => d.close());
+  await d.cmd('MAIL FROM:<a@remote.example>');
+  const codes = [];
+  for (let i = 0; i < 4; i++) codes.push((await d.cmd(`RCPT TO:<guess${i}@example.com>`)).code);
+  assert.deepEqual(codes, [550, 550, 550, 421]);
+  assert.equal(await d.line(), null, 'connection closed');
+});
+
+test('connections per client address are limited (421 4.7.0)', async (t) => {
+  const { ports } = await mailServer(t, { smtp: { max_connections_per_ip: 2 } });
+  const a = await RawSmtp.connect(ports.relay);
+  const b = await RawSmtp.connect(ports.relay);
+  t.after(() => {
+    a.close();
+    b.close();
+  });
+  assert.equal((await a.reply()).code, 220);
+  assert.equal((await b.reply()).code, 220);
+  const c = await RawSmtp.connect(ports.relay);
+  t.after(() => c.close());
+  const r = await c.reply();
+  assert.equal(r.code, 421);
+  assert.match(r.text, /4\.7\.0 Too many connections/);
+  a.close();
+  await new Promise((res) => setTimeout(res, 200));
+  const d = await RawSmtp.connect(ports.relay);
+  t.after(() => d.close());
+  assert.equal((await d.reply()).code, 220, 'a slot freed by a closed connection is reusable');
+});

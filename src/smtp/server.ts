@@ -27,7 +27,7 @@ export function createSmtpServer(
 ): Bindable {
   const server = new SMTPServer({
     name: config.server.hostname,
-    banner: 'Mailyard ESMTP',
+    banner: 'Mailyard',
     secure: role === 'smtps',
     key: tls.key,
     cert: tls.cert,

@@ -1,0 +1,153 @@
+/**
+ * Maildir compatibility: a real Dovecot (dovecot-imapd) configured on Mailyard's mail_dir lists and fetches the
+ * messages Mailyard delivered, byte for byte. Dovecot refuses to serve mail as root, so the test gives the
+ * user's Maildir to a dedicated uid (as a production setup running both as one mail user would).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { ImapFlow } from 'imapflow';
+import { freePort } from '../helpers/ports.ts';
+import { ehlo, message } from '../helpers/smtp.ts';
+import { tmpDir } from '../helpers/tmp.ts';
+import { which } from '../helpers/tools.ts';
+import { mailServer } from './setup.ts';
+
+const UID = 5000;
+
+function ensureUser(): boolean {
+  try {
+    execFileSync('getent', ['passwd', String(UID)]);
+    return true;
+  } catch {
+    try {
+      execFileSync('useradd', [
+        '-r',
+        '-u',
+        String(UID),
+        '-M',
+        '-d',
+        '/nonexistent',
+        '-s',
+        '/usr/sbin/nologin',
+        'mailyard-test',
+      ]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function chownTree(dir: string) {
+  chownSync(dir, UID, UID);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) chownTree(p);
+    else chownSync(p, UID, UID);
+  }
+}
+
+test('Dovecot configured on the Mailyard mail_dir lists and fetches the delivered messages', async (t) => {
+  const dovecot = which('dovecot');
+  if (!dovecot) return t.skip('dovecot is not installed (apt-get install dovecot-imapd)');
+  if (!ensureUser()) return t.skip(`no system user with uid ${UID} and none could be created`);
+  const { ports, config } = await mailServer(t);
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  const multipart = message(
+    'multipart',
+    '--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nplain part\r\n--b1\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b1--\r\n',
+    'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b1"\r\n',
+  );
+  for (const m of [message('first'), message('Grüße second'), multipart])
+    assert.equal((await c.send('alice@remote.example', ['bob@example.com'], m)).data?.code, 250);
+  const userRoot = join(config.storage.mail_dir, 'example.com', 'bob');
+  chownTree(join(config.storage.mail_dir, 'example.com'));
+
+  const dir = tmpDir(t);
+  // Dovecot's auth and mail processes run unprivileged: they need to traverse these (0700) folders.
+  for (let p = config.storage.mail_dir; p.startsWith(tmpdir()) && p !== tmpdir(); p = dirname(p)) chmodSync(p, 0o711);
+  chmodSync(dir, 0o711);
+  const imapPort = await freePort();
+  writeFileSync(join(dir, 'users'), `bob@example.com:{PLAIN}secret:${UID}:${UID}::${userRoot}::\n`, { mode: 0o644 });
+  writeFileSync(
+    join(dir, 'dovecot.conf'),
+    `base_dir = ${dir}/run
+state_dir = ${dir}/run
+log_path = ${dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+mail_location = maildir:${config.storage.mail_dir}/%d/%n
+first_valid_uid = ${UID}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN ${dir}/users
+}
+userdb {
+  driver = passwd-file
+  args = ${dir}/users
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${imapPort}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+`,
+  );
+  const proc: ChildProcess = spawn(dovecot, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: 'ignore' });
+  t.after(() => {
+    proc.kill('SIGTERM');
+  });
+  let client: ImapFlow;
+  for (let i = 0; ; i++) {
+    try {
+      client = new ImapFlow({
+        host: '127.0.0.1',
+        port: imapPort,
+        secure: false,
+        auth: { user: 'bob@example.com', pass: 'secret' },
+        logger: false,
+      });
+      await client.connect();
+      break;
+    } catch (e) {
+      if (i > 50)
+        throw new Error(
+          `Dovecot did not come up: ${(e as Error).message} ${JSON.stringify((e as { responseText?: string }).responseText ?? '')}\n${readFileSafe(join(dir, 'dovecot.log'))}`,
+        );
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  t.after(() => client.logout().catch(() => {}));
+  const box = await client.mailboxOpen('INBOX');
+  assert.equal(box.exists, 3);
+  const subjects: string[] = [];
+  const files = readdirSync(join(userRoot, 'cur')).sort();
+  for await (const m of client.fetch('1:*', { envelope: true, source: true, bodyStructure: true })) {
+    subjects.push(m.envelope!.subject!);
+    const onDisk = files.map((f) => readFileSync(join(userRoot, 'cur', f))).find((b) => b.equals(m.source!));
+    assert.ok(onDisk, `Dovecot served message ${m.seq} byte-identical to the file Mailyard wrote`);
+    if (m.envelope!.subject === 'multipart') assert.equal(m.bodyStructure!.type, 'multipart/alternative');
+  }
+  assert.deepEqual(subjects, ['first', 'Grüße second', 'multipart']);
+  const list = await client.list();
+  assert.ok(list.some((l) => l.path === 'INBOX'));
+});
+
+function readFileSafe(p: string) {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}

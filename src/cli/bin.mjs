@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The `mailyard` executable: registers the TypeScript loader, then runs the CLI.
-import { register } from 'tsx/esm/api';
+// fsyncs run on libuv's thread pool (4 threads by default): more threads let more sessions make mail durable
+// at once. It must be set before the pool starts, hence before any other import.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+const { register } = await import('tsx/esm/api');
 
 register();
 const { main } = await import('./main.ts');

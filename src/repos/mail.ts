@@ -34,7 +34,7 @@ export interface StoredMessage {
 }
 
 export function createMailRepo(db: Db, bus: EventBus) {
-  return {
+  const repo = {
     mailbox(userId: number, name: string): MailboxRow | undefined {
       return db
         .select()
@@ -47,90 +47,126 @@ export function createMailRepo(db: Db, bus: EventBus) {
      * Indexes messages whose files are already durable on disk, and records the delivery events, in one
      * transaction. Throws (and changes nothing) if any part fails.
      */
-    deliver(
-      items: NewMessage[],
-      events: NewDeliveryEvent[],
-      forwards: NewQueueEntry[] = [],
-    ): { stored: StoredMessage[]; events: DeliveryEvent[] } {
-      const result = db.transaction((tx) => {
-        const now = Date.now();
-        if (forwards.length)
-          tx.insert(outboundQueue)
-            .values(
-              forwards.map((f) => ({ ...f, next_attempt_at: now, expires_at: f.expires_at ?? now + 5 * 86_400_000 })),
-            )
-            .run();
-        const stored: StoredMessage[] = [];
-        for (const m of items) {
-          const box = tx
-            .update(mailboxes)
-            .set({ uidnext: sql`${mailboxes.uidnext} + 1`, highestmodseq: sql`${mailboxes.highestmodseq} + 1` })
-            .where(eq(mailboxes.id, m.mailboxId))
-            .returning({ uidnext: mailboxes.uidnext, modseq: mailboxes.highestmodseq })
-            .get();
-          if (!box) throw new Error(`mailbox ${m.mailboxId} disappeared during delivery`);
-          const uid = box.uidnext - 1;
-          tx.insert(messages)
-            .values({
-              mailbox_id: m.mailboxId,
-              uid,
-              modseq: box.modseq,
-              seen: m.seen ?? false,
-              internal_date: m.internalDate,
-              size: m.size,
-              maildir_name: m.maildirName,
-              message_id: m.messageId,
-              subject: m.subject,
-              from_addr: m.fromAddr,
-              date_header: m.dateHeader,
-            })
-            .run();
-          tx.update(users)
-            .set({ used_bytes: sql`${users.used_bytes} + ${m.size}` })
-            .where(eq(users.id, m.userId))
-            .run();
-          stored.push({ userId: m.userId, mailboxId: m.mailboxId, uid, modseq: box.modseq });
-        }
-        const rows = events.length
-          ? tx
-              .insert(deliveryEvents)
-              .values(
-                events.map((e) => ({
-                  type: e.type,
-                  at: e.at ?? Date.now(),
-                  message_id: e.messageId,
-                  queue_id: e.queueId,
-                  sender: e.sender,
-                  recipients: e.recipients,
-                  domain: e.domain,
-                  user_email: e.userEmail,
-                  remote_ip: e.remoteIp,
-                  reason: e.reason,
-                  details: e.details,
-                })),
-              )
-              .returning()
-              .all()
-          : [];
-        return { stored, events: rows.map(toDeliveryEvent) };
+    deliver(items: NewMessage[], events: NewDeliveryEvent[], forwards: NewQueueEntry[] = []): DeliveryResult {
+      const [r] = repo.deliverBatch([{ items, events, forwards }]);
+      if (!r!.ok) throw r!.error;
+      return r!;
+    },
+
+    /**
+     * Group commit: several deliveries in one transaction (one fsync), each inside its own savepoint so a
+     * failing delivery is rolled back alone and reported as failed; the others commit. If the commit itself
+     * fails, every delivery of the batch is reported failed. Events are published after the commit.
+     */
+    deliverBatch(jobs: DeliveryJob[]): BatchResult[] {
+      let results: BatchResult[] = [];
+      try {
+        results = db.transaction((tx) =>
+          jobs.map((job): BatchResult => {
+            try {
+              return { ok: true as const, ...tx.transaction((sp) => insertDelivery(sp as unknown as Db, job)) };
+            } catch (error) {
+              return { ok: false as const, error: error as Error };
+            }
+          }),
+        );
+      } catch (error) {
+        return jobs.map(() => ({ ok: false as const, error: error as Error }));
+      }
+      results.forEach((r, i) => {
+        if (!r.ok) return;
+        for (const s of r.stored)
+          bus.publish('mailbox.changed', {
+            userId: s.userId,
+            mailboxId: s.mailboxId,
+            kind: 'exists',
+            uids: [s.uid],
+            modseq: s.modseq,
+          });
+        for (const e of r.events) bus.publish('delivery', e);
+        for (const f of jobs[i]!.forwards) bus.publish('queue.changed', { queueId: f.queue_id, status: 'queued' });
       });
-      for (const s of result.stored)
-        bus.publish('mailbox.changed', {
-          userId: s.userId,
-          mailboxId: s.mailboxId,
-          kind: 'exists',
-          uids: [s.uid],
-          modseq: s.modseq,
-        });
-      for (const e of result.events) bus.publish('delivery', e);
-      for (const f of forwards) bus.publish('queue.changed', { queueId: f.queue_id, status: 'queued' });
-      return result;
+      return results;
     },
 
     messages(mailboxId: number) {
       return db.select().from(messages).where(eq(messages.mailbox_id, mailboxId)).orderBy(messages.uid).all();
     },
   };
+  return repo;
+}
+
+export interface DeliveryJob {
+  items: NewMessage[];
+  events: NewDeliveryEvent[];
+  forwards: NewQueueEntry[];
+}
+export interface DeliveryResult {
+  stored: StoredMessage[];
+  events: DeliveryEvent[];
+}
+export type BatchResult = ({ ok: true } & DeliveryResult) | { ok: false; error: Error };
+
+/** The writes of one delivery (runs inside a transaction or savepoint). */
+function insertDelivery(tx: Db, { items, events, forwards }: DeliveryJob): DeliveryResult {
+  const now = Date.now();
+  if (forwards.length)
+    tx.insert(outboundQueue)
+      .values(forwards.map((f) => ({ ...f, next_attempt_at: now, expires_at: f.expires_at ?? now + 5 * 86_400_000 })))
+      .run();
+  const stored: StoredMessage[] = [];
+  for (const m of items) {
+    const box = tx
+      .update(mailboxes)
+      .set({ uidnext: sql`${mailboxes.uidnext} + 1`, highestmodseq: sql`${mailboxes.highestmodseq} + 1` })
+      .where(eq(mailboxes.id, m.mailboxId))
+      .returning({ uidnext: mailboxes.uidnext, modseq: mailboxes.highestmodseq })
+      .get();
+    if (!box) throw new Error(`mailbox ${m.mailboxId} disappeared during delivery`);
+    const uid = box.uidnext - 1;
+    tx.insert(messages)
+      .values({
+        mailbox_id: m.mailboxId,
+        uid,
+        modseq: box.modseq,
+        seen: m.seen ?? false,
+        internal_date: m.internalDate,
+        size: m.size,
+        maildir_name: m.maildirName,
+        message_id: m.messageId,
+        subject: m.subject,
+        from_addr: m.fromAddr,
+        date_header: m.dateHeader,
+      })
+      .run();
+    tx.update(users)
+      .set({ used_bytes: sql`${users.used_bytes} + ${m.size}` })
+      .where(eq(users.id, m.userId))
+      .run();
+    stored.push({ userId: m.userId, mailboxId: m.mailboxId, uid, modseq: box.modseq });
+  }
+  const rows = events.length
+    ? tx
+        .insert(deliveryEvents)
+        .values(
+          events.map((e) => ({
+            type: e.type,
+            at: e.at ?? now,
+            message_id: e.messageId,
+            queue_id: e.queueId,
+            sender: e.sender,
+            recipients: e.recipients,
+            domain: e.domain,
+            user_email: e.userEmail,
+            remote_ip: e.remoteIp,
+            reason: e.reason,
+            details: e.details,
+          })),
+        )
+        .returning()
+        .all()
+    : [];
+  return { stored, events: rows.map(toDeliveryEvent) };
 }
 
 export type MailRepo = ReturnType<typeof createMailRepo>;

@@ -255,7 +255,7 @@ async function handleData(
       : []),
   ];
   try {
-    store.deliver(
+    await store.deliver(
       spooled,
       targets,
       events,

@@ -5,18 +5,26 @@
  * Rules: a file appears in cur/ or new/ only by an atomic link or rename from a complete, fsync'd file; the
  * directory entry is fsync'd before the message is indexed.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 const HOST = hostname().replace(/\//g, '\\057').replace(/:/g, '\\072');
 let counter = 0;
 
-/** A name unique on this host: seconds, microseconds, pid and a per-process counter (the Maildir convention). */
-export function uniqueName(now = Date.now()): string {
-  const usec = Math.floor(Number(process.hrtime.bigint() % 1_000_000n));
+let lastMicros = 0;
+
+/**
+ * A name unique on this host: wall-clock seconds and microseconds, pid and a per-process counter (the Maildir
+ * convention). The time part never goes backwards within a process, so names sort in delivery order (Dovecot
+ * numbers messages it has not seen before in name order).
+ */
+export function uniqueName(): string {
+  const micros = Math.max(Math.floor((performance.timeOrigin + performance.now()) * 1000), lastMicros + 1);
+  lastMicros = micros;
   counter = (counter + 1) % 1_000_000_000;
-  return `${Math.floor(now / 1000)}.M${usec}P${process.pid}Q${counter}.${HOST}`;
+  return `${Math.floor(micros / 1_000_000)}.M${micros % 1_000_000}P${process.pid}Q${counter}.${HOST}`;
 }
 
 export const FLAG_LETTERS: Record<string, string> = {
@@ -56,11 +64,12 @@ export function ensureMaildir(dir: string, isSubfolder: boolean): void {
   ensured.add(dir);
 }
 
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsync of a directory on libuv's thread pool (the event loop goes on serving other sessions). */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
   try {
-    fsyncSync(fd);
+    await fh.sync();
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
 }

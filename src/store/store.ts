@@ -7,16 +7,16 @@
  * -> remove the spool name. Rules: on any failure every file this call created is removed and
  * nothing is indexed (the caller answers 451 4.3.0); the caller answers 250 only after deliver() resolved.
  */
-import { copyFileSync, linkSync, mkdirSync, unlinkSync } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { Repos } from '../repos/index.ts';
-import type { StoredMessage } from '../repos/mail.ts';
+import type { DeliveryJob, StoredMessage } from '../repos/mail.ts';
 import type { NewQueueEntry } from '../repos/queue.ts';
 import { HEADER_LIMIT, type IndexedHeaders, parseIndexHeaders } from './headers.ts';
-import { ensureMaildir, flagSuffix, folderDir, fsyncDir, uniqueName, userDir } from './maildir.ts';
+import { ensureMaildir, flagSuffix, folderDir, fsyncDirAsync, uniqueName, userDir } from './maildir.ts';
 
 export interface Spooled {
   path: string;
@@ -42,10 +42,61 @@ export class StoreError extends Error {
   }
 }
 
+interface Pending {
+  job: DeliveryJob;
+  spooled: Spooled;
+  created: string[];
+  dirs: Set<string>;
+  resolve(stored: StoredMessage[]): void;
+  reject(e: Error): void;
+}
+
+/** Most deliveries committed together. */
+const MAX_BATCH = 256;
+
 export function createStore(mailDir: string, repos: Repos) {
   const spoolDir = join(mailDir, '.spool');
   const queueDir = join(mailDir, '.queue');
   mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
+  // Nothing is being delivered yet: anything in the spool is a leftover of a crash (a message that was never
+  // acknowledged, or the spool name of one already linked into its mailboxes).
+  for (const f of readdirSync(spoolDir)) safeUnlink(join(spoolDir, f));
+  const pending: Pending[] = [];
+  let draining = false;
+
+  const fail = (p: Pending, e: unknown) => {
+    for (const f of p.created) safeUnlink(f);
+    p.reject(new StoreError(`delivery failed: ${(e as Error).message}`, e));
+  };
+
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      while (pending.length) {
+        const batch = pending.splice(0, MAX_BATCH);
+        try {
+          await Promise.all([...new Set(batch.flatMap((p) => [...p.dirs]))].map(fsyncDirAsync));
+        } catch (e) {
+          for (const p of batch) fail(p, e);
+          continue;
+        }
+        const results = repos.mail.deliverBatch(batch.map((p) => p.job));
+        for (const [i, r] of results.entries()) {
+          const p = batch[i]!;
+          if (!r.ok) {
+            fail(p, r.error);
+            continue;
+          }
+          // The spool name is only a leftover now (every mailbox has its own link): remove it off the event loop.
+          unlink(p.spooled.path).catch(() => {});
+          p.resolve(r.stored);
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
 
   const store = {
     /**
@@ -108,26 +159,30 @@ export function createStore(mailDir: string, repos: Repos) {
       safeUnlink(spooled.path);
     },
 
-    /** Links the spooled file into every target mailbox and indexes it (with `events`), atomically. */
+    /**
+     * Links the spooled file into every target mailbox and indexes it (with `events` and the forwarded copies'
+     * queue rows) atomically. Group commit: deliveries that arrive while a batch is being made durable wait and
+     * go together in the next batch: one fsync per directory and one SQLite commit for the whole batch.
+     */
     deliver(
       spooled: Spooled,
       targets: StoreTarget[],
       events: NewDeliveryEvent[],
       forwards: Omit<NewQueueEntry, 'spool_file' | 'size'>[] = [],
       internalDate = Date.now(),
-    ): StoredMessage[] {
+    ): Promise<StoredMessage[]> {
       const created: string[] = [];
+      const dirs = new Set<string>();
+      let queueFile: string | undefined;
       try {
-        let queueFile: string | undefined;
         if (forwards.length) {
           // Forwarded copies wait in the outbound queue (<mail_dir>/.queue) until outbound delivery sends them.
           mkdirSync(queueDir, { recursive: true, mode: 0o700 });
           queueFile = join(queueDir, spooled.unique);
           linkSync(spooled.path, queueFile);
           created.push(queueFile);
-          fsyncDir(queueDir);
+          dirs.add(queueDir);
         }
-        const dirs = new Set<string>();
         const name = `${spooled.unique},S=${spooled.size}${flagSuffix([])}`;
         for (const t of targets) {
           const [local, domain] = splitEmail(t.email);
@@ -143,28 +198,29 @@ export function createStore(mailDir: string, repos: Repos) {
           created.push(final);
           dirs.add(join(dir, 'cur'));
         }
-        for (const d of dirs) fsyncDir(d);
-        const { stored } = repos.mail.deliver(
-          targets.map((t) => ({
-            userId: t.userId,
-            mailboxId: t.mailboxId,
-            maildirName: `${spooled.unique},S=${spooled.size}`,
-            size: spooled.size,
-            internalDate,
-            messageId: spooled.headers.messageId,
-            subject: spooled.headers.subject,
-            fromAddr: spooled.headers.from,
-            dateHeader: spooled.headers.date,
-          })),
-          events,
-          forwards.map((f) => ({ ...f, spool_file: queueFile!, size: spooled.size })),
-        );
-        safeUnlink(spooled.path);
-        return stored;
       } catch (e) {
         for (const f of created) safeUnlink(f);
-        throw new StoreError(`delivery failed: ${(e as Error).message}`, e);
+        return Promise.reject(new StoreError(`delivery failed: ${(e as Error).message}`, e));
       }
+      const job: DeliveryJob = {
+        items: targets.map((t) => ({
+          userId: t.userId,
+          mailboxId: t.mailboxId,
+          maildirName: `${spooled.unique},S=${spooled.size}`,
+          size: spooled.size,
+          internalDate,
+          messageId: spooled.headers.messageId,
+          subject: spooled.headers.subject,
+          fromAddr: spooled.headers.from,
+          dateHeader: spooled.headers.date,
+        })),
+        events,
+        forwards: forwards.map((f) => ({ ...f, spool_file: queueFile!, size: spooled.size })),
+      };
+      return new Promise((resolve, reject) => {
+        pending.push({ job, spooled, created, dirs, resolve, reject });
+        void drain();
+      });
     },
   };
   return store;

@@ -95,7 +95,7 @@ test('UIDs grow in delivery order; user+tag, case-insensitive local parts, alias
 });
 
 test('several recipients across domains: stored once per mailbox, hard-linked, one transaction; forwarding is queued', async (t) => {
-  const { app, ports, inbox, curDir, config } = await mailServer(t);
+  const { app, ports, inbox, curDir, config, spoolSettled } = await mailServer(t);
   const c = await ehlo(ports.relay);
   t.after(() => c.close());
   const r = await c.send(
@@ -126,6 +126,7 @@ test('several recipients across domains: stored once per mailbox, hard-linked, o
     [['partner@remote.example', 'queued']],
   );
   assert.ok(existsSync(queued[0]!.spool_file) && queued[0]!.spool_file.startsWith(config.storage.mail_dir));
+  await spoolSettled();
   assert.equal(readdirSync(join(config.storage.mail_dir, '.spool')).length, 0, 'spool name removed');
   const types = app.repos.deliveryEvents.list().map((e) => e.type);
   assert.deepEqual(types.sort(), ['DELIVERED_LOCAL', 'DELIVERED_LOCAL', 'DELIVERED_LOCAL', 'QUEUED', 'RECEIVED']);

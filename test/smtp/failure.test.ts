@@ -20,10 +20,11 @@ function filesUnder(dir: string): string[] {
 }
 
 test('a failing index commit answers 451 4.3.0 and leaves no file, no row, no quota change', async (t) => {
-  const { app, ports, inbox, config } = await mailServer(t);
+  const { app, ports, inbox, config, spoolSettled } = await mailServer(t);
   const c = await ehlo(ports.relay);
   t.after(() => c.close());
   assert.equal((await c.send('a@remote.example', ['bob@example.com'], message('first'))).data?.code, 250);
+  await spoolSettled();
   const before = { files: filesUnder(config.storage.mail_dir).sort(), used: inbox('bob@example.com').user.used_bytes };
   app.repos.readClient.$client.exec(
     "CREATE TRIGGER fail_insert BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'simulated failure'); END",
@@ -66,10 +67,11 @@ test('a full disk answers 451 4.3.0 and leaves nothing half-delivered (real ENOS
     execFileSync('umount', ['-l', mount]);
     rmSync(mount, { recursive: true, force: true });
   });
-  const { ports, inbox } = await mailServer(t, { storage: { mail_dir: mount } });
+  const { ports, inbox, spoolSettled } = await mailServer(t, { storage: { mail_dir: mount } });
   const c = await ehlo(ports.relay);
   t.after(() => c.close());
   assert.equal((await c.send('a@remote.example', ['bob@example.com'], message('small'))).data?.code, 250);
+  await spoolSettled();
   const filesBefore = filesUnder(mount).sort();
   const r = await c.send(
     'a@remote.example',

@@ -21,5 +21,11 @@ export async function mailServer(t: { after(fn: () => unknown): void }, over: Re
     const [local, domain] = email.split('@');
     return `${s.config.storage.mail_dir}/${domain}/${local}/cur`;
   };
-  return { ...s, inbox, curDir };
+  /** The spool name of an acknowledged message is removed just after the 250: wait for it. */
+  const spoolSettled = async () => {
+    const { readdirSync } = await import('node:fs');
+    const spool = `${s.config.storage.mail_dir}/.spool`;
+    for (let i = 0; i < 100 && readdirSync(spool).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  return { ...s, inbox, curDir, spoolSettled };
 }

@@ -1,0 +1,197 @@
+/**
+ * `npm run bench:smtp`: Mailyard's MX against a real Postfix delivering to a virtual Maildir, measured the same
+ * way in the same run: Postfix's smtp-source sends MESSAGES messages of SIZE bytes over SESSIONS sessions to one
+ * mailbox, connections reused (-d). A message counts once it is durable and indexed: for Mailyard that is the 250 reply (sent only
+ * after fsync and commit; the script checks the index count afterwards); for Postfix it is the file appearing in
+ * the Maildir (its virtual agent fsyncs before renaming into new/). Prints msg/s for both, the ratio and
+ * Mailyard's peak RSS. Needs root (Postfix), smtp-source and postfix (apt-get install postfix).
+ * Options (env): MESSAGES (5000), SESSIONS (20), SIZE (10240).
+ */
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { freePorts } from '../helpers/ports.ts';
+import { BIN, waitForHealth } from '../helpers/server.ts';
+
+const MESSAGES = Number(process.env.MESSAGES ?? 5000);
+const SESSIONS = Number(process.env.SESSIONS ?? 20);
+const SIZE = Number(process.env.SIZE ?? 10240);
+const UID = 5000;
+const base = mkdtempSync(join(tmpdir(), 'mailyard-bench-'));
+const children: ChildProcess[] = [];
+let postfixPid: number | undefined;
+
+function cleanup() {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  if (postfixPid) {
+    try {
+      process.kill(postfixPid, 'SIGTERM');
+    } catch {}
+  }
+  rmSync(base, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+
+// Async, so this process keeps serving its own sockets (a blocked event loop breaks HTTP keep-alive reuse).
+const smtpSource = async (port: number) => {
+  const t0 = performance.now();
+  await promisify(execFile)('smtp-source', [
+    '-d',
+    '-s',
+    String(SESSIONS),
+    '-m',
+    String(MESSAGES),
+    '-l',
+    String(SIZE),
+    '-f',
+    'alice@remote.example',
+    '-t',
+    'bob@example.com',
+    `127.0.0.1:${port}`,
+  ]);
+  return performance.now() - t0;
+};
+
+async function benchMailyard() {
+  const dir = join(base, 'mailyard');
+  mkdirSync(dir);
+  const [relay, api] = await freePorts(2);
+  const config = {
+    server: { hostname: 'bench.mailyard.test', bind_address: '127.0.0.1' },
+    database: { path: join(dir, 'data/mailserver.db') },
+    logger: { level: 'warn', output_path: join(dir, 'mailyard.log') },
+    smtp: { relay_port: relay, submission_port: 0, smtps_port: 0, max_connections_per_ip: SESSIONS * 2 },
+    imap: { port: 0, imaps_port: 0 },
+    api: { port: api, admin_token: 'bench-token' },
+    dns: { servers: ['127.0.0.1:53'] },
+  };
+  writeFileSync(join(dir, 'mailyard.yaml'), stringify(config));
+  const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'mailyard.yaml')], { stdio: 'ignore' });
+  children.push(child);
+  const apiUrl = `http://127.0.0.1:${api}`;
+  await waitForHealth(apiUrl);
+  const call = async (path: string, body: unknown) => {
+    const res = await fetch(`${apiUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer bench-token', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  };
+  await call('/api/domains', { name: 'example.com', use_default_template: true });
+  await call('/api/users', { email: 'bob@example.com', password: 'bench-password', quota: 0 });
+  const ms = await smtpSource(relay!);
+  const q = await fetch(`${apiUrl}/graphql`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer bench-token', 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ user(email: "bob@example.com") { mailboxes { name messageCount } } }' }),
+  }).then((r) => r.json() as Promise<{ data: { user: { mailboxes: { name: string; messageCount: number }[] } } }>);
+  const indexed = q.data.user.mailboxes.find((m) => m.name === 'INBOX')!.messageCount;
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const rssKb = Number(/VmHWM:\s+(\d+)/.exec(status)![1]);
+  child.kill('SIGTERM');
+  return { ms, indexed, rssMb: rssKb / 1024 };
+}
+
+async function benchPostfix() {
+  const dir = join(base, 'postfix');
+  for (const d of ['etc', 'queue', 'data', 'mail']) mkdirSync(join(dir, d), { recursive: true });
+  execFileSync('chmod', ['755', base, dir]);
+  try {
+    execFileSync('getent', ['passwd', String(UID)]);
+  } catch {
+    execFileSync('useradd', [
+      '-r',
+      '-u',
+      String(UID),
+      '-M',
+      '-d',
+      '/nonexistent',
+      '-s',
+      '/usr/sbin/nologin',
+      'mailyard-test',
+    ]);
+  }
+  chownSync(join(dir, 'mail'), UID, UID);
+  execFileSync('chown', ['postfix', join(dir, 'data')]);
+  const [port] = await freePorts(1);
+  writeFileSync(
+    join(dir, 'etc/main.cf'),
+    `compatibility_level = 3.6
+queue_directory = ${dir}/queue
+data_directory = ${dir}/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+meta_directory = /etc/postfix
+shlib_directory = /usr/lib/postfix
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = bench.postfix.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_recipient_restrictions = permit_mynetworks, reject
+virtual_mailbox_domains = example.com
+virtual_mailbox_base = ${dir}/mail
+virtual_mailbox_maps = texthash:${dir}/etc/vmailbox
+virtual_uid_maps = static:${UID}
+virtual_gid_maps = static:${UID}
+virtual_minimum_uid = 100
+maillog_file_prefixes = ${dir}
+maillog_file = ${dir}/maillog
+default_process_limit = 100
+in_flow_delay = 0
+smtpd_client_connection_count_limit = 0
+`,
+  );
+  writeFileSync(join(dir, 'etc/vmailbox'), 'bob@example.com example.com/bob/\n');
+  const master = readFileSync('/etc/postfix/master.cf', 'utf8')
+    .split('\n')
+    .map((line) => {
+      const f = line.split(/\s+/);
+      if (line.startsWith('#') || f.length < 8) return line;
+      if (f[0] === 'smtp' && f[1] === 'inet') return `127.0.0.1:${port} inet n - n - - smtpd`;
+      if (f[4] === 'y') f[4] = 'n'; // no chroot for this private instance
+      return f.join(' ');
+    })
+    .join('\n');
+  writeFileSync(join(dir, 'etc/master.cf'), master);
+  execFileSync('postfix', ['-c', join(dir, 'etc'), 'post-install', 'create-missing'], { stdio: 'ignore' });
+  execFileSync('postfix', ['-c', join(dir, 'etc'), 'start'], { stdio: 'ignore' });
+  postfixPid = Number(readFileSync(join(dir, 'queue/pid/master.pid'), 'utf8').trim());
+  const maildir = join(dir, 'mail/example.com/bob/new');
+  const t0 = performance.now();
+  await smtpSource(port!);
+  const deadline = Date.now() + 600_000;
+  let delivered = 0;
+  for (;;) {
+    try {
+      delivered = readdirSync(maildir).length;
+    } catch {}
+    if (delivered >= MESSAGES || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const ms = performance.now() - t0;
+  process.kill(postfixPid, 'SIGTERM');
+  postfixPid = undefined;
+  return { ms, delivered };
+}
+
+const my = await benchMailyard();
+const pf = await benchPostfix();
+const myRate = (MESSAGES / my.ms) * 1000;
+const pfRate = (pf.delivered / pf.ms) * 1000;
+console.log(`smtp-source: ${MESSAGES} messages of ${SIZE} bytes over ${SESSIONS} sessions, one local mailbox`);
+console.log(
+  `mailyard: ${myRate.toFixed(0)} msg/s (${(my.ms / 1000).toFixed(2)} s; ${my.indexed} indexed), peak RSS ${my.rssMb.toFixed(0)} MB`,
+);
+console.log(`postfix:  ${pfRate.toFixed(0)} msg/s (${(pf.ms / 1000).toFixed(2)} s; ${pf.delivered} in the Maildir)`);
+console.log(`ratio mailyard/postfix: ${(myRate / pfRate).toFixed(2)}x (target >= 2.0x; RSS target < 250 MB)`);
+if (my.indexed !== MESSAGES || pf.delivered < MESSAGES) {
+  console.error('not every message was stored: the figures above are not valid');
+  process.exitCode = 1;
+}

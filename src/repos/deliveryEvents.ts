@@ -26,26 +26,25 @@ export const toDeliveryEvent = (r: DeliveryEventRow): DeliveryEvent => ({
   details: r.details ?? null,
 });
 
+/** The row stored for a new delivery event (shared with the delivery transaction in mail.ts). */
+export const toEventRow = (e: NewDeliveryEvent, now = Date.now()) => ({
+  type: e.type,
+  at: e.at ?? now,
+  message_id: e.messageId,
+  queue_id: e.queueId,
+  sender: e.sender,
+  recipients: e.recipients,
+  domain: e.domain,
+  user_email: e.userEmail,
+  remote_ip: e.remoteIp,
+  reason: e.reason,
+  details: e.details,
+});
+
 export function createDeliveryEventsRepo(db: Db, bus: EventBus) {
   return {
     record(e: NewDeliveryEvent): DeliveryEvent {
-      const row = db
-        .insert(deliveryEvents)
-        .values({
-          type: e.type,
-          at: e.at ?? Date.now(),
-          message_id: e.messageId,
-          queue_id: e.queueId,
-          sender: e.sender,
-          recipients: e.recipients,
-          domain: e.domain,
-          user_email: e.userEmail,
-          remote_ip: e.remoteIp,
-          reason: e.reason,
-          details: e.details,
-        })
-        .returning()
-        .get();
+      const row = db.insert(deliveryEvents).values(toEventRow(e)).returning().get();
       const event = toDeliveryEvent(row);
       bus.publish('delivery', event);
       return event;

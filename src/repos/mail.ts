@@ -10,7 +10,7 @@ import { deliveryEvents, type MailboxRow, mailboxes, messages, outboundQueue, us
 import type { Db } from '../db/client.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { DeliveryEvent } from '../events/topics.ts';
-import { type NewDeliveryEvent, toDeliveryEvent } from './deliveryEvents.ts';
+import { type NewDeliveryEvent, toDeliveryEvent, toEventRow } from './deliveryEvents.ts';
 import type { NewQueueEntry } from './queue.ts';
 
 export interface NewMessage {
@@ -148,21 +148,7 @@ function insertDelivery(tx: Db, { items, events, forwards }: DeliveryJob): Deliv
   const rows = events.length
     ? tx
         .insert(deliveryEvents)
-        .values(
-          events.map((e) => ({
-            type: e.type,
-            at: e.at ?? now,
-            message_id: e.messageId,
-            queue_id: e.queueId,
-            sender: e.sender,
-            recipients: e.recipients,
-            domain: e.domain,
-            user_email: e.userEmail,
-            remote_ip: e.remoteIp,
-            reason: e.reason,
-            details: e.details,
-          })),
-        )
+        .values(events.map((e) => toEventRow(e, now)))
         .returning()
         .all()
     : [];

@@ -15,11 +15,12 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { freePorts } from '../helpers/ports.ts';
 import { BIN, waitForHealth } from '../helpers/server.ts';
+import { ensureMailUser, MAIL_UID } from '../helpers/tools.ts';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 5000);
 const SESSIONS = Number(process.env.SESSIONS ?? 20);
 const SIZE = Number(process.env.SIZE ?? 10240);
-const UID = 5000;
+const UID = MAIL_UID;
 const base = mkdtempSync(join(tmpdir(), 'mailyard-bench-'));
 const children: ChildProcess[] = [];
 let postfixPid: number | undefined;
@@ -100,21 +101,7 @@ async function benchPostfix() {
   const dir = join(base, 'postfix');
   for (const d of ['etc', 'queue', 'data', 'mail']) mkdirSync(join(dir, d), { recursive: true });
   execFileSync('chmod', ['755', base, dir]);
-  try {
-    execFileSync('getent', ['passwd', String(UID)]);
-  } catch {
-    execFileSync('useradd', [
-      '-r',
-      '-u',
-      String(UID),
-      '-M',
-      '-d',
-      '/nonexistent',
-      '-s',
-      '/usr/sbin/nologin',
-      'mailyard-test',
-    ]);
-  }
+  if (!ensureMailUser()) throw new Error(`the benchmark needs a system user with uid ${UID} (run it as root)`);
   chownSync(join(dir, 'mail'), UID, UID);
   execFileSync('chown', ['postfix', join(dir, 'data')]);
   const [port] = await freePorts(1);

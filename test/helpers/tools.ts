@@ -11,3 +11,31 @@ export function which(bin: string): string | null {
     return null;
   }
 }
+
+/** Dovecot and Postfix refuse to handle mail as root: tests and the benchmark give mail to this uid. */
+export const MAIL_UID = 5000;
+
+/** Makes sure a system user with MAIL_UID exists (creating one when running as root); false if impossible. */
+export function ensureMailUser(): boolean {
+  try {
+    execFileSync('getent', ['passwd', String(MAIL_UID)]);
+    return true;
+  } catch {
+    try {
+      execFileSync('useradd', [
+        '-r',
+        '-u',
+        String(MAIL_UID),
+        '-M',
+        '-d',
+        '/nonexistent',
+        '-s',
+        '/usr/sbin/nologin',
+        'mailyard-test',
+      ]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

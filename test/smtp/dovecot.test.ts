@@ -4,7 +4,7 @@
  * user's Maildir to a dedicated uid (as a production setup running both as one mail user would).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, chownSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,34 +13,10 @@ import { ImapFlow } from 'imapflow';
 import { freePort } from '../helpers/ports.ts';
 import { ehlo, message } from '../helpers/smtp.ts';
 import { tmpDir } from '../helpers/tmp.ts';
-import { which } from '../helpers/tools.ts';
+import { ensureMailUser, MAIL_UID, which } from '../helpers/tools.ts';
 import { mailServer } from './setup.ts';
 
-const UID = 5000;
-
-function ensureUser(): boolean {
-  try {
-    execFileSync('getent', ['passwd', String(UID)]);
-    return true;
-  } catch {
-    try {
-      execFileSync('useradd', [
-        '-r',
-        '-u',
-        String(UID),
-        '-M',
-        '-d',
-        '/nonexistent',
-        '-s',
-        '/usr/sbin/nologin',
-        'mailyard-test',
-      ]);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
+const UID = MAIL_UID;
 
 function chownTree(dir: string) {
   chownSync(dir, UID, UID);
@@ -54,7 +30,7 @@ function chownTree(dir: string) {
 test('Dovecot configured on the Mailyard mail_dir lists and fetches the delivered messages', async (t) => {
   const dovecot = which('dovecot');
   if (!dovecot) return t.skip('dovecot is not installed (apt-get install dovecot-imapd)');
-  if (!ensureUser()) return t.skip(`no system user with uid ${UID} and none could be created`);
+  if (!ensureMailUser()) return t.skip(`no system user with uid ${UID} and none could be created`);
   const { ports, config } = await mailServer(t);
   const c = await ehlo(ports.relay);
   t.after(() => c.close());

@@ -8,6 +8,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import { TEMPLATE_DOMAIN } from '../../repos/names.ts';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
 import { mapInputErrors, under } from '../inputPaths.ts';
 import {
   columnToInputPath,
@@ -98,6 +99,13 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/** updateDomain and updateDomainSecurity: a partial settings input, deep-merged into the domain (or template). */
+const updateSettings = (ctx: GraphQLContext, name: string, input: object) =>
+  mapInputErrors(
+    (p) => ['input', ...columnToInputPath(p)],
+    () => ctx.domains.update(ctx.auth.actor, name, toColumnPatch(input as never, ctx.repos.domains.require(name))),
+  );
+
 builder.mutationFields((t) => ({
   createDomain: t.field({
     type: Domain,
@@ -125,32 +133,14 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     description: 'Changes general fields and/or security sections; omitted fields keep their values.',
     args: { name: t.arg.string({ required: true }), input: t.arg({ type: DomainSettingsInput, required: true }) },
-    resolve: (_root, args, ctx) =>
-      mapInputErrors(
-        (p) => ['input', ...columnToInputPath(p)],
-        () =>
-          ctx.domains.update(
-            ctx.auth.actor,
-            args.name,
-            toColumnPatch(args.input as never, ctx.repos.domains.require(args.name)),
-          ),
-      ),
+    resolve: (_root, args, ctx) => updateSettings(ctx, args.name, args.input),
   }),
   updateDomainSecurity: t.field({
     type: Domain,
     errors: { types: MUTATION_ERRORS },
     description: 'Deep-merges partial security settings into the domain (or `_default`).',
     args: { name: t.arg.string({ required: true }), input: t.arg({ type: DomainSecurityInput, required: true }) },
-    resolve: (_root, args, ctx) =>
-      mapInputErrors(
-        (p) => ['input', ...columnToInputPath(p)],
-        () =>
-          ctx.domains.update(
-            ctx.auth.actor,
-            args.name,
-            toColumnPatch(args.input as never, ctx.repos.domains.require(args.name)),
-          ),
-      ),
+    resolve: (_root, args, ctx) => updateSettings(ctx, args.name, args.input),
   }),
   updateDefaultTemplate: t.field({
     type: Domain,

@@ -9,9 +9,9 @@ import { ROOT } from '../helpers/server.ts';
 
 test('queries under GC pressure do not abort the process (better-sqlite3 Statement GC bug on Node >= 24.19)', async () => {
   const script = join(ROOT, 'test/fixtures/scripts/statement-gc-stress.ts');
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, '4000'], { cwd: ROOT });
-  const n = Number(/^ok (\d+)/.exec(stdout)?.[1]);
-  assert.ok(n > 10_000, `only ${n} iterations`);
+  // 100k iterations (200k queries): without the cache, Node 24.21 aborted well within that.
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, '100000'], { cwd: ROOT });
+  assert.equal(stdout.trim(), 'ok 100000');
 });
 
 test('a cached statement serves object, raw and pluck callers correctly, in any order', (t) => {

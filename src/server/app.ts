@@ -62,6 +62,11 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
     const repos = createRepos(db, bus);
     const templateCreated = repos.domains.ensureTemplate();
     const tls = await loadTls(config);
+    if (config.tls.acme.enabled)
+      log.warn(
+        { config: config.source, using: tls.source },
+        'tls.acme.enabled is set but ACME is not implemented yet: serving the configured or self-signed certificate',
+      );
     const adminToken = resolveAdminToken(config);
 
     const services: Services = {

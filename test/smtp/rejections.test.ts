@@ -161,3 +161,22 @@ test('connections per client address are limited (421 4.7.0)', async (t) => {
   t.after(() => d.close());
   assert.equal((await d.reply()).code, 220, 'a slot freed by a closed connection is reusable');
 });
+
+test('an over-long command line gets 421 and closes only that session; an idle session times out with 421', async (t) => {
+  const { ports } = await mailServer(t, { smtp: { timeout: 1 } });
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  c.write(`MAIL FROM:<${'a'.repeat(200_000)}`);
+  const r = await c.reply();
+  assert.equal(r.code, 421);
+  assert.match(r.text, /too long/i);
+  const other = await ehlo(ports.relay);
+  t.after(() => other.close());
+  assert.equal((await other.cmd('NOOP')).code, 250, 'other sessions are unaffected');
+  const t0 = performance.now();
+  const idle = await other.reply();
+  const waited = performance.now() - t0;
+  assert.equal(idle.code, 421, 'idle session closed');
+  assert.match(idle.text, /timeout/i);
+  assert.ok(waited > 500 && waited < 5000, `closed after ${waited} ms`);
+});

@@ -133,6 +133,8 @@ maillog_file = ${dir}/maillog
 default_process_limit = 100
 in_flow_delay = 0
 smtpd_client_connection_count_limit = 0
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
 `,
   );
   writeFileSync(join(dir, 'etc/vmailbox'), 'bob@example.com example.com/bob/\n');

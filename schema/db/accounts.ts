@@ -3,11 +3,9 @@
  * Rules: addresses are stored lower-cased and IDN-normalised by the repositories; a user's domain is the part
  * after the last '@'. Catch-all is the domain's `catchall_email` column, not an alias row.
  */
-import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { now } from './columns.ts';
 import { domains } from './domains.ts';
-
-const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 
 export const users = sqliteTable(
   'users',

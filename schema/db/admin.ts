@@ -2,10 +2,8 @@
  * Administration: the audit log of every state change made through an API or the CLI, and API tokens
  * (stored as SHA-256 hashes; the clear token is shown once, on creation).
  */
-import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-
-const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+import { now } from './columns.ts';
 
 export const auditLog = sqliteTable(
   'audit_log',

@@ -3,11 +3,9 @@
  * a spool file shared by its rows. Delivery events are the durable history behind the `deliveryEvents`
  * subscription; their retention is configurable and old rows are pruned.
  */
-import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { users } from './accounts.ts';
-
-const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+import { now } from './columns.ts';
 
 export const QUEUE_STATUSES = ['queued', 'deferred', 'sending', 'delivered', 'bounced', 'cancelled'] as const;
 

@@ -3,14 +3,13 @@
  * Column names follow gomailserver's `domains` table (the REST API exposes them verbatim).
  * Rate limits are JSON text `{"count":N,"window_minutes":M}`, as in gomailserver.
  */
-import { sql } from 'drizzle-orm';
 import { integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { now } from './columns.ts';
 import { DKIM_HEADERS_TO_SIGN, domainDefaults as d, type RateLimitRule } from './domain-defaults.ts';
 
 const bool = (name: string, def: boolean) => integer(name, { mode: 'boolean' }).notNull().default(def);
 const rule = (name: string, def: RateLimitRule) =>
   text(name, { mode: 'json' }).$type<RateLimitRule>().notNull().default(def);
-const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 
 export const domains = sqliteTable('domains', {
   id: integer('id').primaryKey({ autoIncrement: true }),

@@ -4,11 +4,9 @@
  * remembered with their modseq (for CONDSTORE/QRESYNC). System flags are columns (fast STATUS/SEARCH);
  * keywords are a JSON array.
  */
-import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { users } from './accounts.ts';
-
-const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+import { now } from './columns.ts';
 
 export const mailboxes = sqliteTable(
   'mailboxes',

@@ -5,7 +5,7 @@
 
 import { exampleConfig } from '../config/example.ts';
 import { loadConfig } from '../config/load.ts';
-import { closeDatabase, migrate, openDatabase } from '../db/client.ts';
+import { closeDatabase, dbOptions, migrate, openDatabase } from '../db/client.ts';
 import { createEventBus } from '../events/bus.ts';
 import { createRepos } from '../repos/index.ts';
 import { startMailyard } from '../server/app.ts';
@@ -76,11 +76,7 @@ export const commands: Record<string, Command> = {
     options: configOption,
     async run(io, values) {
       const config = load(io, values.config as string | undefined);
-      const db = openDatabase({
-        path: config.database.path,
-        walEnabled: config.database.wal_enabled,
-        busyTimeoutMs: config.database.busy_timeout * 1000,
-      });
+      const db = openDatabase(dbOptions(config));
       try {
         const applied = migrate(db);
         const created = createRepos(db, createEventBus()).domains.ensureTemplate();

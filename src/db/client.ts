@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate as drizzleMigrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { relations } from '../../schema/db/relations.ts';
+import type { Config } from '../config/load.ts';
 import { installStatementCache } from './statementCache.ts';
 
 export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
@@ -19,6 +20,13 @@ export interface DbOptions {
   walEnabled: boolean;
   busyTimeoutMs: number;
 }
+
+/** The database options of a loaded config. */
+export const dbOptions = (config: Pick<Config, 'database'>): DbOptions => ({
+  path: config.database.path,
+  walEnabled: config.database.wal_enabled,
+  busyTimeoutMs: config.database.busy_timeout * 1000,
+});
 
 export function openDatabase(opts: DbOptions) {
   if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });

@@ -4,13 +4,12 @@
  * the write that stores them; a change of DKIM key type or size regenerates the key; every change is audited.
  */
 
-import { domainDefaults } from '../../schema/db/domain-defaults.ts';
 import type { DomainRow } from '../../schema/db/domains.ts';
 import { type DkimKeyType, generateDkimKey } from '../dkim/keys.ts';
 import { ConflictError, ValidationError } from '../repos/errors.ts';
 import type { Repos } from '../repos/index.ts';
 import { normalizeDomain, TEMPLATE_DOMAIN } from '../repos/names.ts';
-import { type ColumnPatch, validateDomainPatch } from './settings.ts';
+import { type ColumnPatch, DEFAULT_SETTINGS, validateDomainPatch } from './settings.ts';
 
 export type DomainPatch = ColumnPatch;
 
@@ -41,9 +40,9 @@ export function createDomainService(repos: Repos) {
       if (key === TEMPLATE_DOMAIN)
         throw new ValidationError([{ path: ['name'], message: '_default is reserved for the template' }]);
       const base = useTemplate ? repos.domains.template() : undefined;
-      const value = check(patch, base ?? defaultsRow());
+      const value = check(patch, base ?? DEFAULT_SETTINGS);
       if (repos.domains.get(key)) throw new ConflictError(`domain "${key}" already exists`);
-      const merged = { ...(base ?? defaultsRow()), ...value } as DomainRow;
+      const merged = { ...(base ?? DEFAULT_SETTINGS), ...value } as DomainRow;
       const keys = await keysFor(merged);
       const row = repos.domains.create(key, { useTemplate, values: { ...value, ...keys } as Partial<DomainRow> });
       repos.audit.record(actor, 'domain.create', 'domain', row.name, { useTemplate, fields: Object.keys(value) });
@@ -104,10 +103,6 @@ export function createDomainService(repos: Repos) {
     },
   };
   return service;
-}
-
-function defaultsRow(): Partial<DomainRow> {
-  return domainDefaults as unknown as Partial<DomainRow>;
 }
 
 export type DomainService = ReturnType<typeof createDomainService>;

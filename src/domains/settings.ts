@@ -6,6 +6,7 @@
  * API translates them back to its own field paths.
  */
 import { z } from 'zod';
+import { domainDefaults } from '../../schema/db/domain-defaults.ts';
 import type { DomainRow } from '../../schema/db/domains.ts';
 import { RSA_KEY_SIZES } from '../dkim/keys.ts';
 
@@ -169,6 +170,18 @@ export const COLUMN_SCHEMAS: Record<string, z.ZodType> = {
 
 export const columnOf = (section: SectionDecl, field: string) => `${section.prefix}${field}`;
 
+/** Rate-limit columns: their value is a {count, window_minutes} rule (JSON in the database). */
+export const RULE_COLUMNS = new Set(
+  Object.entries(COLUMN_SCHEMAS)
+    .filter(([, schema]) => schema === rateLimitRule)
+    .map(([column]) => column),
+);
+
+/** The guide's defaults as a domain row, for validating a domain created without the template. */
+export const DEFAULT_SETTINGS = domainDefaults as unknown as Partial<DomainRow>;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export interface FieldIssue {
   /** The column the problem is about. */
   column: string;
@@ -178,8 +191,8 @@ export interface FieldIssue {
 }
 
 /**
- * Validates a column patch on its own and merged over `current` (cross-field rules). Returns the issues;
- * an empty list means the patch may be applied as it is (values are the parsed ones).
+ * Validates a column patch on its own and merged over `current` (cross-field rules; partial rate-limit rules
+ * are completed from `current`). Returns the issues; an empty list means `value` may be applied.
  */
 export function validateDomainPatch(
   patch: ColumnPatch,
@@ -193,7 +206,12 @@ export function validateDomainPatch(
       issues.push({ column, message: 'is not a domain setting', subpath: [] });
       continue;
     }
-    const r = schema.safeParse(v);
+    // A rule given in part ({"count": 50}) keeps the current value of the fields it leaves out.
+    const given =
+      RULE_COLUMNS.has(column) && isObject(v) && isObject(current?.[column as keyof DomainRow])
+        ? { ...(current![column as keyof DomainRow] as object), ...v }
+        : v;
+    const r = schema.safeParse(given);
     if (r.success) value[column as DomainColumn] = r.data;
     else
       for (const i of r.error.issues)

@@ -8,7 +8,7 @@
  */
 import type { DomainRow } from '../../schema/db/domains.ts';
 import { dkimDnsRecord, dnsPublicKey } from '../dkim/keys.ts';
-import { COLUMN_SCHEMAS, type ColumnPatch, SECTIONS, validateDomainPatch } from '../domains/settings.ts';
+import { COLUMN_SCHEMAS, type ColumnPatch, RULE_COLUMNS, SECTIONS, validateDomainPatch } from '../domains/settings.ts';
 import { TEMPLATE_DOMAIN } from '../repos/names.ts';
 import { badRequest, type FieldProblem, jsonObject } from './http.ts';
 
@@ -22,10 +22,6 @@ const READ_ONLY = new Set([
   'dkim_dns_record',
 ]);
 const IGNORED = new Set(['spf_dns_server', 'spf_dns_timeout', 'dmarc_dns_server', 'dmarc_dns_timeout']);
-function isRule(column: string): boolean {
-  return column.startsWith('ratelimit_') && column !== 'ratelimit_enabled' && column !== 'ratelimit_cleanup_interval';
-}
-const RULE_COLUMNS = new Set(Object.keys(COLUMN_SCHEMAS).filter(isRule));
 
 /** A rate-limit rule may arrive as a JSON string (gomailserver's format) or as an object. */
 function ruleValue(v: unknown, field: string, problems: FieldProblem[]): unknown {
@@ -84,7 +80,7 @@ export function securityJson(row: DomainRow): Record<string, Record<string, unkn
 }
 
 /** Nested security body -> column patch (partial: omitted sections and fields keep their values) and problems. */
-export function securityToPatch(body: unknown, current: DomainRow): { patch: ColumnPatch; problems: FieldProblem[] } {
+export function securityToPatch(body: unknown): { patch: ColumnPatch; problems: FieldProblem[] } {
   const obj = jsonObject(body);
   const patch: ColumnPatch = {};
   const problems: FieldProblem[] = [];
@@ -105,11 +101,7 @@ export function securityToPatch(body: unknown, current: DomainRow): { patch: Col
         continue;
       }
       const column = `${section.prefix}${f}`;
-      let val = isRule(column) ? ruleValue(v, `${name}.${f}`, problems) : v;
-      if (isRule(column) && val && typeof val === 'object' && !Array.isArray(val)) {
-        const cur = current[column as keyof DomainRow] as unknown as Record<string, unknown>;
-        val = { ...cur, ...(val as Record<string, unknown>) };
-      }
+      const val = RULE_COLUMNS.has(column) ? ruleValue(v, `${name}.${f}`, problems) : v;
       if (val !== undefined) patch[column as keyof DomainRow] = val;
     }
   }

@@ -4,8 +4,7 @@
  * updates flat columns, DELETE removes (?force=true with users), and /security reads or deep-merges sections.
  */
 
-import { domainDefaults } from '../../schema/db/domain-defaults.ts';
-import type { DomainRow } from '../../schema/db/domains.ts';
+import { DEFAULT_SETTINGS } from '../domains/settings.ts';
 import { sendJson } from '../http/server.ts';
 import { TEMPLATE_DOMAIN } from '../repos/names.ts';
 import type { RestContext } from './context.ts';
@@ -48,7 +47,7 @@ export function domainRoutes(ctx: RestContext): RestRoute[] {
             problems.push({ field: k, message: 'is not a field of this request' });
         const mapped = body.domain === undefined ? { patch: {}, problems: [] } : flatToPatch(body.domain, 'domain.');
         mapped.problems.unshift(...problems);
-        const base = tpl === true ? repos.domains.template() : (domainDefaults as unknown as Partial<DomainRow>);
+        const base = tpl === true ? repos.domains.template() : DEFAULT_SETTINGS;
         const patch = ensureValid(mapped, base, flatField('domain.'));
         const row = await domains.create(ctx.actor(req), body.name as string, tpl as boolean, patch);
         sendJson(res, 201, flatDomain(row));
@@ -109,7 +108,7 @@ export function domainRoutes(ctx: RestContext): RestRoute[] {
       try {
         const body = await readJson(req);
         const current = repos.domains.require(p.name!);
-        const patch = ensureValid(securityToPatch(body, current), current, securityField);
+        const patch = ensureValid(securityToPatch(body), current, securityField);
         const row = await domains.update(ctx.actor(req), current.name, patch);
         sendJson(res, 200, securityJson(row));
       } catch (e) {

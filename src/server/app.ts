@@ -7,7 +7,7 @@
 import { createAccountService } from '../accounts/service.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
 import type { Config } from '../config/load.ts';
-import { closeDatabase, type Db, migrate, openDatabase, probe } from '../db/client.ts';
+import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from '../db/client.ts';
 import { createDomainService } from '../domains/service.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
 import type { Services } from '../graphql/context.ts';
@@ -46,11 +46,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
 
   let db: Db;
   try {
-    db = openDatabase({
-      path: config.database.path,
-      walEnabled: config.database.wal_enabled,
-      busyTimeoutMs: config.database.busy_timeout * 1000,
-    });
+    db = openDatabase(dbOptions(config));
   } catch (e) {
     throw new Error(`cannot open database ${config.database.path}: ${(e as Error).message}`);
   }

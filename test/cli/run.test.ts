@@ -1,42 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { canConnect, freePorts } from '../helpers/ports.ts';
 import { spawnCli, testConfigFile, waitForHealth } from '../helpers/server.ts';
+import { RawSmtp } from '../helpers/smtp.ts';
 import { tmpDir } from '../helpers/tmp.ts';
-
-function smtpClient(port: number) {
-  const s = net.connect(port, '127.0.0.1');
-  let buf = '';
-  const lines: string[] = [];
-  const waiters: ((l: string) => void)[] = [];
-  s.on('data', (d) => {
-    buf += d.toString();
-    for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
-      lines.push(buf.slice(0, i));
-      buf = buf.slice(i + 2);
-    }
-    while (lines.length && waiters.length) waiters.shift()!(lines.shift()!);
-  });
-  s.on('error', () => {});
-  const line = () =>
-    new Promise<string>((r) => {
-      const l = lines.shift();
-      if (l !== undefined) r(l);
-      else waiters.push(r);
-    });
-  return {
-    socket: s,
-    line,
-    async cmd(c: string) {
-      s.write(`${c}\r\n`);
-      return line();
-    },
-  };
-}
 
 test('the guide gomailserver.yaml, with only ports, paths and bind_address changed, starts the server', async (t) => {
   const dir = tmpDir(t);
@@ -106,9 +76,10 @@ test('SIGTERM: stop accepting at once, tell open sessions 421, exit 0 as soon as
   const { file, ports } = await testConfigFile(dir, { server: { shutdown_timeout: 10 } });
   const p = spawnCli(['run', '--config', file], { cwd: dir }, t);
   await waitForHealth(`http://127.0.0.1:${ports.api}`);
-  const c = smtpClient(ports.relay);
-  assert.match(await c.line(), /^220 /);
-  assert.match(await c.cmd('HELO client.example'), /^250 /);
+  const c = await RawSmtp.connect(ports.relay);
+  t.after(() => c.close());
+  assert.match((await c.line())!, /^220 /);
+  assert.match((await c.cmd('HELO client.example')).lines[0]!, /^250 /);
   const t0 = Date.now();
   p.child.kill('SIGTERM');
   for (let i = 0; i < 50 && (await canConnect(ports.relay)); i++) await new Promise((r) => setTimeout(r, 20));
@@ -116,7 +87,7 @@ test('SIGTERM: stop accepting at once, tell open sessions 421, exit 0 as soon as
   assert.equal(await canConnect(ports.imap), false);
   assert.equal(p.child.exitCode, null, 'still running while a session is open');
   // A new command in the open session is answered 421 (RFC 5321 4.2.2: service closing), so the client retries.
-  assert.match(await c.cmd('MAIL FROM:<a@remote.example>'), /^421 /);
+  assert.match((await c.cmd('MAIL FROM:<a@remote.example>')).lines[0]!, /^421 /);
   const { code } = await p.exited;
   assert.equal(code, 0);
   assert.ok(Date.now() - t0 < 5000, 'exit does not wait out the 10 s grace once sessions have ended');
@@ -128,11 +99,12 @@ test('SIGTERM with a session that never ends: 421 after shutdown_timeout, then e
   const { file, ports } = await testConfigFile(dir, { server: { shutdown_timeout: 1 } });
   const p = spawnCli(['run', '--config', file], { cwd: dir }, t);
   await waitForHealth(`http://127.0.0.1:${ports.api}`);
-  const c = smtpClient(ports.relay);
+  const c = await RawSmtp.connect(ports.relay);
+  t.after(() => c.close());
   await c.line();
   const t0 = Date.now();
   p.child.kill('SIGTERM');
-  assert.match(await c.line(), /^421 /);
+  assert.match((await c.line())!, /^421 /);
   const elapsed = Date.now() - t0;
   assert.ok(elapsed >= 900 && elapsed < 4000, `421 after ${elapsed} ms`);
   assert.equal((await p.exited).code, 0);

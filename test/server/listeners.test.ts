@@ -7,23 +7,8 @@ import { loadConfig } from '../../src/config/load.ts';
 import { startMailyard } from '../../src/server/app.ts';
 import { canConnect } from '../helpers/ports.ts';
 import { startTestServer, testConfigFile } from '../helpers/server.ts';
+import { RawSmtp } from '../helpers/smtp.ts';
 import { tmpDir } from '../helpers/tmp.ts';
-
-function readLine(socket: net.Socket): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      const i = buf.indexOf('\r\n');
-      if (i >= 0) {
-        socket.off('data', onData);
-        resolve(buf.slice(0, i));
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-  });
-}
 
 test('a port of 0 disables that listener: nothing is bound and /health says disabled', async (t) => {
   const { app, ports, api } = await startTestServer(t, {
@@ -42,29 +27,30 @@ test('a port of 0 disables that listener: nothing is bound and /health says disa
 
 test('SMTP listeners greet over plain TCP, STARTTLS and implicit TLS with the self-signed certificate', async (t) => {
   const { ports } = await startTestServer(t);
-  const s = net.connect(ports.relay, '127.0.0.1');
-  t.after(() => s.destroy());
-  assert.match(await readLine(s), /^220 mail\.test\.example ESMTP Mailyard/);
-  const wrapped = tls.connect({
+  const s = await RawSmtp.connect(ports.relay);
+  t.after(() => s.close());
+  assert.match((await s.line())!, /^220 mail\.test\.example ESMTP Mailyard/);
+  const socket = tls.connect({
     port: ports.smtps,
     host: '127.0.0.1',
     rejectUnauthorized: false,
     servername: 'mail.test.example',
   });
-  t.after(() => wrapped.destroy());
-  assert.match(await readLine(wrapped), /^220 /);
-  assert.equal(wrapped.getPeerCertificate().subject.CN, 'mail.test.example');
+  const wrapped = new RawSmtp(socket);
+  t.after(() => wrapped.close());
+  assert.match((await wrapped.line())!, /^220 /);
+  assert.equal(socket.getPeerCertificate().subject.CN, 'mail.test.example');
 });
 
 test('the submission port relays nothing without authentication: MAIL gets 530 5.7.0', async (t) => {
   const { ports } = await startTestServer(t);
-  const s = net.connect(ports.submission, '127.0.0.1');
-  t.after(() => s.destroy());
-  await readLine(s);
+  const s = await RawSmtp.connect(ports.submission);
+  t.after(() => s.close());
+  await s.line();
   s.write('HELO client.example\r\n');
-  assert.match(await readLine(s), /^250 /);
+  assert.match((await s.line())!, /^250 /);
   s.write('MAIL FROM:<a@remote.example>\r\n');
-  assert.match(await readLine(s), /^530 5\.7\.0 /);
+  assert.match((await s.line())!, /^530 5\.7\.0 /);
 });
 
 test('a port already in use aborts start-up with a clear error and leaves nothing bound', async (t) => {

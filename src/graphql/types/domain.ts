@@ -103,7 +103,7 @@ builder.queryFields((t) => ({
 const updateSettings = (ctx: GraphQLContext, name: string, input: object) =>
   mapInputErrors(
     (p) => ['input', ...columnToInputPath(p)],
-    () => ctx.domains.update(ctx.auth.actor, name, toColumnPatch(input as never, ctx.repos.domains.require(name))),
+    () => ctx.domains.update(ctx.auth.actor, name, toColumnPatch(input as never)),
   );
 
 builder.mutationFields((t) => ({
@@ -124,7 +124,7 @@ builder.mutationFields((t) => ({
             ctx.auth.actor,
             args.name,
             args.useDefaultTemplate ?? true,
-            toColumnPatch(args.overrides as never, undefined),
+            toColumnPatch(args.overrides as never),
           ),
       ),
   }),
@@ -150,12 +150,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, ctx) =>
       mapInputErrors(
         (p) => ['input', ...columnToInputPath(p)],
-        () =>
-          ctx.domains.update(
-            ctx.auth.actor,
-            TEMPLATE_DOMAIN,
-            toColumnPatch(args.input as never, ctx.repos.domains.template()),
-          ),
+        () => ctx.domains.update(ctx.auth.actor, TEMPLATE_DOMAIN, toColumnPatch(args.input as never)),
       ),
   }),
   deleteDomain: t.field({

@@ -182,8 +182,8 @@ export const DomainSettingsInput = builder.inputType('DomainSettingsInput', {
 
 type Obj = Record<string, unknown>;
 
-/** GraphQL settings input (general fields and/or sections) -> flat column patch, merging partial rules. */
-export function toColumnPatch(input: Obj | null | undefined, current: DomainRow | undefined): ColumnPatch {
+/** GraphQL settings input (general fields and/or sections) -> flat column patch (partial rules stay partial). */
+export function toColumnPatch(input: Obj | null | undefined): ColumnPatch {
   const patch: ColumnPatch = {};
   if (!input) return patch;
   for (const field of Object.keys(GENERAL_FIELDS)) {
@@ -199,8 +199,10 @@ export function toColumnPatch(input: Obj | null | undefined, current: DomainRow 
       const column = `${section.prefix}${field}` as keyof DomainRow;
       if (shapeOf(schema, true).kind === 'rule' && v !== null) {
         const r = v as { count?: number | null; windowMinutes?: number | null };
-        const cur = (current?.[column] as RateLimitRule | undefined) ?? ({} as Partial<RateLimitRule>);
-        patch[column] = { count: r.count ?? cur.count, window_minutes: r.windowMinutes ?? cur.window_minutes };
+        patch[column] = {
+          ...(r.count != null ? { count: r.count } : {}),
+          ...(r.windowMinutes != null ? { window_minutes: r.windowMinutes } : {}),
+        };
       } else patch[column] = v;
     }
   }

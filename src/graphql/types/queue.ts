@@ -3,7 +3,7 @@
  * deleteQueueEntry (drops it; refused while it is being delivered).
  */
 
-import { encodeGlobalID } from '@pothos/plugin-relay';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { QUEUE_STATUSES } from '../../../schema/db/delivery.ts';
 import { builder } from '../builder.ts';
 import { mapInputErrors } from '../inputPaths.ts';
@@ -45,11 +45,17 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/** A QueueEntry node id, or its numeric row id; -1 (not found) for anything else. */
 const decodeId = (id: string | number): number => {
-  const n = Number(id);
-  if (Number.isSafeInteger(n) && n > 0) return n;
-  const m = /^QueueEntry:(\d+)$/.exec(Buffer.from(String(id), 'base64').toString());
-  return m ? Number(m[1]) : -1;
+  const raw = Number(id);
+  if (Number.isSafeInteger(raw) && raw > 0) return raw;
+  try {
+    const g = decodeGlobalID(String(id));
+    const n = Number(g.id);
+    return g.typename === 'QueueEntry' && Number.isSafeInteger(n) ? n : -1;
+  } catch {
+    return -1;
+  }
 };
 
 builder.mutationFields((t) => ({

@@ -143,6 +143,19 @@ export const configSchema = z
       port: port(143, 'IMAP with STARTTLS.'),
       imaps_port: port(993, 'IMAP over implicit TLS.'),
       idle_timeout: seconds(1800, 'How long an idle IMAP connection is kept (RFC 3501 asks for at least 30 minutes).'),
+      plaintext_auth: z
+        .enum(['never', 'loopback', 'always'], { error: 'expected never, loopback or always' })
+        .default('loopback')
+        .meta({
+          description:
+            '(Mailyard) When LOGIN and AUTHENTICATE PLAIN are allowed without TLS: never (LOGINDISABLED until STARTTLS), loopback (only for clients on 127.0.0.0/8 or ::1, like Dovecot treating local connections as secure), always (testing only).',
+        }),
+      max_sessions_per_user: z.number().int().min(0).max(100_000).default(50).meta({
+        description: '(Mailyard) Simultaneous IMAP sessions of one user (more get NO [LIMIT] at login); 0 = no limit.',
+      }),
+      max_connections: z.number().int().min(1).max(1_000_000).default(10_000).meta({
+        description: '(Mailyard) Simultaneous IMAP connections per listener (more are greeted with BYE).',
+      }),
     }),
     api: section('Admin API (GraphQL, REST shim, /health).', {
       port: port(8080, 'HTTP port of the admin API.'),

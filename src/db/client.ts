@@ -43,6 +43,8 @@ export function openDatabase(opts: DbOptions) {
 }
 
 export type Db = ReturnType<typeof openDatabase>;
+/** A transaction handle (what `db.transaction(fn)` passes to fn). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** Applies pending migrations from drizzle/. Idempotent. Returns how many were applied. */
 export function migrate(db: Db): number {

@@ -1,34 +1,52 @@
 /**
- * IMAP listeners (imap.port with STARTTLS, imap.imaps_port with implicit TLS).
- * Current stage: the foundation only. Every connection is greeted with an untagged BYE (RFC 3501 7.1.5) naming
- * the reason, so clients show a clear error instead of hanging; the IMAP issue replaces this with the server.
+ * IMAP listeners (imap.port with STARTTLS, imap.imaps_port with implicit TLS). Rules: one Session per
+ * connection; beyond imap.max_connections a connection is greeted with BYE and closed; close() stops accepting,
+ * tells open sessions BYE when the grace period ends and destroys them.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import { type Bindable, listenPromise } from '../server/listener.ts';
-import type { TlsMaterial } from '../tls/certificates.ts';
+import type { ImapDeps } from './context.ts';
+import { Session } from './session.ts';
 
-const BYE = '* BYE [UNAVAILABLE] Mailyard IMAP is not enabled in this version\r\n';
-
-export function createImapServer(implicitTls: boolean, material: TlsMaterial): Bindable {
-  const sockets = new Set<net.Socket>();
+export function createImapServer(implicitTls: boolean, deps: ImapDeps): Bindable {
+  const sessions = new Set<Session>();
   const onConnection = (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    socket.end(BYE);
+    if (sessions.size >= deps.config.imap.max_connections) {
+      socket.on('error', () => socket.destroy());
+      socket.end('* BYE [UNAVAILABLE] Too many connections, try again later\r\n');
+      return;
+    }
+    const s = new Session(socket, deps, implicitTls);
+    sessions.add(s);
+    socket.on('close', () => sessions.delete(s));
+    s.run().catch((err) => {
+      deps.log.error({ err }, 'imap session failed');
+      s.close();
+    });
   };
   const server = implicitTls
-    ? tls.createServer({ key: material.key, cert: material.cert }, onConnection)
+    ? tls.createServer({ key: deps.tls.key, cert: deps.tls.cert, minVersion: 'TLSv1.2' }, onConnection)
     : net.createServer(onConnection);
+  server.on('tlsClientError', () => {});
   return {
     listen: (port, address) => listenPromise(server, port, address),
     close: (graceMs) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          for (const s of sockets) s.destroy();
+          for (const s of sessions) {
+            s.write(['* BYE Server shutting down\r\n']);
+            s.close();
+          }
         }, graceMs);
         timer.unref();
+        // Idle sessions have nothing in flight: tell them now.
+        for (const s of sessions)
+          if (s.idling || !s.busy) {
+            s.write(['* BYE Server shutting down\r\n']);
+            s.socket.end();
+            s.close();
+          }
         server.close(() => {
           clearTimeout(timer);
           resolve();

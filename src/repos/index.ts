@@ -7,6 +7,8 @@ import { createAuditRepo } from './audit.ts';
 import { createDeliveryEventsRepo } from './deliveryEvents.ts';
 import { createDomainsRepo } from './domains.ts';
 import { createMailRepo } from './mail.ts';
+import { createMailboxesRepo } from './mailboxes.ts';
+import { createMessagesRepo } from './messages.ts';
 import { createQueueRepo } from './queue.ts';
 import { createUsersRepo } from './users.ts';
 
@@ -25,6 +27,8 @@ export function createRepos(db: Db, bus: EventBus) {
     deliveryEvents: createDeliveryEventsRepo(db, bus),
     queue: createQueueRepo(db, bus),
     mail: createMailRepo(db, bus),
+    mailboxes: createMailboxesRepo(db, bus),
+    messages: createMessagesRepo(db, bus),
   };
 }
 

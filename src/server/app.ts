@@ -14,6 +14,7 @@ import type { Services } from '../graphql/context.ts';
 import { createGraphQL } from '../graphql/server.ts';
 import { healthReport, healthRoute } from '../http/health.ts';
 import { createHttpServer } from '../http/server.ts';
+import { ImapHub } from '../imap/hub.ts';
 import { createImapServer } from '../imap/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createRepos, type Repos } from '../repos/index.ts';
@@ -77,6 +78,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
     const rest = createRest(services);
     const store = createStore(config.storage.mail_dir, repos);
     const inbound = { config, repos, store, log };
+    const imap = { config, repos, bus, log: log.child({ proto: 'imap' }), tls, hub: new ImapHub(bus) };
     const pruneEvents = () => {
       try {
         const removed = repos.deliveryEvents.prune(Date.now() - config.events.retention_days * 86_400_000);
@@ -113,8 +115,8 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       createListener('smtps', config.smtp.smtps_port, address, () =>
         createSmtpServer('smtps', config, tls, log, inbound),
       ),
-      createListener('imap', config.imap.port, address, () => createImapServer(false, tls)),
-      createListener('imaps', config.imap.imaps_port, address, () => createImapServer(true, tls)),
+      createListener('imap', config.imap.port, address, () => createImapServer(false, imap)),
+      createListener('imaps', config.imap.imaps_port, address, () => createImapServer(true, imap)),
       createListener('api', config.api.port, address, () => {
         const http = createHttpServer([healthRoute(source), graphql.route, rest], log);
         const closeWs = graphql.attachWebSocket(http.server);

@@ -1,0 +1,75 @@
+/**
+ * APPEND (RFC 3501 6.3.11, RFC 4315 APPENDUID, RFC 7888 LITERAL+, RFC 9208 quota). Rules: the literal's size was
+ * checked against smtp.max_message_size by the reader before it was read (NO [TOOBIG]); an empty message is
+ * refused; a missing mailbox is NO [TRYCREATE]; the file is written and fsync'd before the index commit, which
+ * checks the quota (NO [OVERQUOTA], file removed); the answer carries APPENDUID.
+ */
+import { flagLetters } from '../../repos/mailboxes.ts';
+import { parseIndexHeaders } from '../../store/headers.ts';
+import { removeQuietly } from '../../store/mailboxFiles.ts';
+import { quotaOf } from '../auth.ts';
+import { ImapBad, ImapNo } from '../protocol/types.ts';
+import { atomArg, flagsArg, mailboxArg, parseDateTime } from './args.ts';
+import { mapRepoError } from './mailboxErrors.ts';
+import { AUTH, type CommandSpec } from './types.ts';
+
+export const append: CommandSpec = {
+  name: 'APPEND',
+  states: AUTH,
+  async handler(s, args) {
+    const name = mailboxArg(args[0]);
+    let i = 1;
+    let flags: string[] = [];
+    let date = Date.now();
+    if (args[i]?.type === 'list') flags = flagsArg(args[i++]);
+    const maybeDate = args[i];
+    if (maybeDate?.type === 'string' && !maybeDate.literal) {
+      date = parseDateTime(maybeDate.value.toString('latin1'));
+      i++;
+    } else if (maybeDate?.type === 'atom') atomArg(maybeDate, 'a date-time or the message literal');
+    const msg = args[i];
+    if (!msg || msg.type !== 'string') throw new ImapBad('APPEND needs the message as a literal');
+    if (args.length > i + 1) throw new ImapBad('MULTIAPPEND is not supported');
+    const data = msg.value;
+    if (!data.length) throw new ImapNo('Cannot append an empty message');
+    if (data.length > s.deps.config.smtp.max_message_size)
+      throw new ImapNo(`Message larger than ${s.deps.config.smtp.max_message_size} bytes`, 'TOOBIG');
+    const user = s.user!;
+    const box = s.deps.repos.mailboxes.get(user.id, name);
+    if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'TRYCREATE');
+    const quota = quotaOf(s.deps, user);
+    if (quota.limit > 0 && quota.used + data.length > quota.limit) throw new ImapNo('Quota exceeded', 'OVERQUOTA');
+    const letters = flagLetters({
+      seen: flags.includes('\\Seen'),
+      answered: flags.includes('\\Answered'),
+      flagged: flags.includes('\\Flagged'),
+      deleted: flags.includes('\\Deleted'),
+      draft: flags.includes('\\Draft'),
+    });
+    const file = await user.files.writeNew(box.name, data, letters);
+    const h = parseIndexHeaders(data.subarray(0, 64 * 1024));
+    try {
+      const r = s.deps.repos.messages.insert(
+        user.id,
+        box.id,
+        [
+          {
+            maildirName: file.maildirName,
+            size: data.length,
+            internalDate: date,
+            flags,
+            messageId: h.messageId,
+            subject: h.subject,
+            fromAddr: h.from,
+            dateHeader: h.date,
+          },
+        ],
+        quota.limit,
+      );
+      return { code: `APPENDUID ${r.uidvalidity} ${r.uids[0]}`, text: 'APPEND completed' };
+    } catch (e) {
+      removeQuietly([file.path]);
+      mapRepoError(e);
+    }
+  },
+};

@@ -1,0 +1,25 @@
+// DELETE (RFC 3501 6.3.4). Rules: INBOX cannot be deleted; the index rows go first (commit), then the folder's
+// files; children stay (they are separate mailboxes); a session with it selected is told BYE by its sync.
+import { ImapNo } from '../protocol/types.ts';
+import { mailboxArg, noMore } from './args.ts';
+import { mapRepoError } from './mailboxErrors.ts';
+import { AUTH, type CommandSpec } from './types.ts';
+
+export const del: CommandSpec = {
+  name: 'DELETE',
+  states: AUTH,
+  handler(s, args) {
+    const name = mailboxArg(args[0]);
+    noMore(args, 1, 'DELETE');
+    if (name === 'INBOX') throw new ImapNo('INBOX cannot be deleted', 'CANNOT');
+    const user = s.user!;
+    if (s.selected?.box.name === name) s.deselect();
+    try {
+      s.deps.repos.mailboxes.delete(user.id, name);
+    } catch (e) {
+      mapRepoError(e);
+    }
+    user.files.removeFolder(name);
+    return undefined;
+  },
+};

@@ -1,0 +1,233 @@
+/**
+ * FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2; RFC 7162 3.1.4 CHANGEDSINCE, 3.2.6 VANISHED). Rules: every item is
+ * validated before anything is read or changed; a message file is read and parsed at most once per message and
+ * only when an item needs its content; BODY[...] (not PEEK), RFC822 and RFC822.TEXT set \Seen in a read-write
+ * mailbox (committed before the answer, which then includes FLAGS); responses are written message by message
+ * with backpressure; a message whose file is missing is logged and answered with what the index has.
+ */
+
+import type { MessageRow } from '../../../schema/db/tables.ts';
+import { flagLetters } from '../../repos/mailboxes.ts';
+import { flagsOf } from '../../repos/messages.ts';
+import { bodyStructure, envelope, type MimeNode, parseMime, parseSectionSpec, sectionBytes } from '../mime/index.ts';
+import { toSequenceSet } from '../protocol/sequenceSet.ts';
+import { atom, ImapBad, type ImapValue, type Token } from '../protocol/types.ts';
+import { type Chunk, encode } from '../protocol/writer.ts';
+import type { Session } from '../session.ts';
+import { atomArg, formatDateTime, listArg, numberArg } from './args.ts';
+import { uidsOf } from './sets.ts';
+import { type CommandSpec, SELECTED } from './types.ts';
+
+type Simple = 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY' | 'UID' | 'MODSEQ';
+
+type Item =
+  | { kind: 'simple'; name: Simple }
+  | { kind: 'rfc822'; name: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT' }
+  | {
+      kind: 'section';
+      label: string;
+      peek: boolean;
+      spec: ReturnType<typeof parseSectionSpec>;
+      partial?: [number, number];
+    };
+
+const MACROS: Record<string, Simple[]> = {
+  ALL: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE'],
+  FAST: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE'],
+  FULL: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY'],
+};
+const SIMPLE = new Set<string>([
+  'FLAGS',
+  'INTERNALDATE',
+  'RFC822.SIZE',
+  'ENVELOPE',
+  'BODYSTRUCTURE',
+  'BODY',
+  'UID',
+  'MODSEQ',
+]);
+
+function sectionText(tokens: Token[]): string {
+  return tokens
+    .map((t) =>
+      t.type === 'atom'
+        ? t.value.toUpperCase()
+        : t.type === 'list'
+          ? `(${t.items
+              .map((i) => (i.type === 'string' ? i.value.toString('latin1') : i.type === 'atom' ? i.value : ''))
+              .join(' ')
+              .toUpperCase()})`
+          : t.value.toString('latin1'),
+    )
+    .join(' ');
+}
+
+export function parseItems(t: Token | undefined): Item[] {
+  if (!t) throw new ImapBad('Missing FETCH items');
+  if (t.type === 'atom' && !t.section && MACROS[t.value.toUpperCase()])
+    return MACROS[t.value.toUpperCase()]!.map((name) => ({ kind: 'simple', name }));
+  const list = t.type === 'list' ? t.items : [t];
+  if (!list.length) throw new ImapBad('Empty FETCH item list');
+  return list.map((i): Item => {
+    if (i.type !== 'atom') throw new ImapBad('Invalid FETCH item');
+    const name = i.value.toUpperCase();
+    if (i.section) {
+      if (name !== 'BODY' && name !== 'BODY.PEEK') throw new ImapBad(`Unsupported FETCH item ${name.slice(0, 20)}[]`);
+      if (i.partial && (!Number.isFinite(i.partial[1]) || i.partial[1] === 0))
+        if (!Number.isFinite(i.partial[1])) throw new ImapBad('Partial fetch needs <offset.length>');
+      const spec = parseSectionSpec(i.section);
+      return {
+        kind: 'section',
+        label: `BODY[${sectionText(i.section)}]${i.partial ? `<${i.partial[0]}>` : ''}`,
+        peek: name === 'BODY.PEEK',
+        spec,
+        partial: i.partial,
+      };
+    }
+    if (i.partial) throw new ImapBad('Partial fetch only applies to BODY[]');
+    if (name === 'RFC822' || name === 'RFC822.HEADER' || name === 'RFC822.TEXT') return { kind: 'rfc822', name };
+    if (SIMPLE.has(name)) return { kind: 'simple', name: name as Simple };
+    if (MACROS[name]) throw new ImapBad(`${name} must be used alone`);
+    throw new ImapBad(`Unknown FETCH item ${name.slice(0, 30)}`);
+  });
+}
+
+function needsContent(items: Item[]): boolean {
+  return items.some(
+    (i) => i.kind !== 'simple' || i.name === 'ENVELOPE' || i.name === 'BODYSTRUCTURE' || i.name === 'BODY',
+  );
+}
+
+function setsSeen(items: Item[]): boolean {
+  return items.some((i) => (i.kind === 'section' && !i.peek) || (i.kind === 'rfc822' && i.name !== 'RFC822.HEADER'));
+}
+
+function run(byUid: boolean): CommandSpec['handler'] {
+  return async (s: Session, args) => {
+    const box = s.selected!;
+    const user = s.user!;
+    const items = parseItems(args[1]);
+    let changedSince: number | undefined;
+    let vanished = false;
+    if (args[2]) {
+      const mods = listArg(args[2], 'fetch modifiers');
+      for (let i = 0; i < mods.length; i++) {
+        const m = atomArg(mods[i], 'a fetch modifier').toUpperCase();
+        if (m === 'CHANGEDSINCE') changedSince = numberArg(mods[++i], 'CHANGEDSINCE');
+        else if (m === 'VANISHED') vanished = true;
+        else throw new ImapBad(`Unknown FETCH modifier ${m.slice(0, 30)}`);
+      }
+      if (vanished && (!byUid || changedSince === undefined || !s.qresync))
+        throw new ImapBad('VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled');
+      if (args.length > 3) throw new ImapBad('Too many FETCH arguments');
+    }
+    if (changedSince !== undefined) {
+      s.condstoreUsed = true;
+      if (!items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ'))
+        items.push({ kind: 'simple', name: 'MODSEQ' });
+    }
+    if (items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ')) s.condstoreUsed = true;
+    if (byUid && !items.some((i) => i.kind === 'simple' && i.name === 'UID'))
+      items.unshift({ kind: 'simple', name: 'UID' });
+    const uids = uidsOf(box, args[0], byUid);
+    if (vanished && changedSince !== undefined) {
+      const set = new Set(uids);
+      const gone = s.deps.repos.messages
+        .expungedSince(box.id, changedSince)
+        .filter((u) => set.has(u) || (uids.length && u <= uids[uids.length - 1]! && u >= uids[0]!));
+      if (gone.length) s.untagged(`VANISHED (EARLIER) ${toSequenceSet(gone)}`);
+    }
+    const flagsChanged = new Set<number>();
+    if (setsSeen(items) && !box.readOnly) {
+      const r = s.deps.repos.messages.store(user.id, box.id, uids, 'add', ['\\Seen']);
+      box.own(r.changed[0]?.modseq ?? 0);
+      if (r.renames.length) await user.files.renameFlags(box.box.name, r.renames);
+      for (const c of r.changed) flagsChanged.add(c.uid);
+    }
+    const wantsFlags = items.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
+    const content = needsContent(items);
+    for (let from = 0; from < uids.length; from += 200) {
+      const rows = s.deps.repos.messages.rows(box.id, uids.slice(from, from + 200));
+      for (const row of rows) {
+        if (changedSince !== undefined && row.modseq <= changedSince) continue;
+        const seq = box.seqOf(row.uid);
+        if (!seq) continue;
+        let raw: Buffer | undefined;
+        let node: MimeNode | undefined;
+        if (content) {
+          try {
+            raw = await user.files.read(box.box.name, row.maildir_name, flagLetters(row));
+            node = parseMime(raw);
+          } catch (err) {
+            s.log.error({ err, mailbox: box.box.name, uid: row.uid }, 'imap fetch: message file unreadable');
+            raw = Buffer.alloc(0);
+            node = parseMime(raw);
+          }
+        }
+        const out: Chunk[] = [`* ${seq} FETCH (`];
+        let first = true;
+        const add = (label: string, v: ImapValue) => {
+          out.push(first ? `${label} ` : ` ${label} `);
+          first = false;
+          encode(v, false, out);
+        };
+        for (const it of items) add(...writeItem(s, it, row, raw, node, box.recent.has(row.uid)));
+        if (flagsChanged.has(row.uid) && !wantsFlags) add('FLAGS', flagList(row, box.recent.has(row.uid)));
+        out.push(')\r\n');
+        await s.writeAsync(out);
+      }
+    }
+    return undefined;
+  };
+}
+
+function flagList(row: MessageRow, recent: boolean): ImapValue {
+  const f = flagsOf(row).map(atom);
+  if (recent) f.push(atom('\\Recent'));
+  return f;
+}
+
+function writeItem(
+  _s: Session,
+  it: Item,
+  row: MessageRow,
+  raw: Buffer | undefined,
+  node: MimeNode | undefined,
+  recent: boolean,
+): [string, ImapValue] {
+  if (it.kind === 'simple') {
+    switch (it.name) {
+      case 'UID':
+        return ['UID', row.uid];
+      case 'FLAGS':
+        return ['FLAGS', flagList(row, recent)];
+      case 'INTERNALDATE':
+        return ['INTERNALDATE', formatDateTime(row.internal_date)];
+      case 'RFC822.SIZE':
+        return ['RFC822.SIZE', row.size];
+      case 'MODSEQ':
+        return ['MODSEQ', [row.modseq]];
+      case 'ENVELOPE':
+        return ['ENVELOPE', envelope(node!)];
+      case 'BODYSTRUCTURE':
+        return ['BODYSTRUCTURE', bodyStructure(node!, true)];
+      case 'BODY':
+        return ['BODY', bodyStructure(node!, false)];
+    }
+  }
+  if (it.kind === 'rfc822') {
+    const spec = parseSectionSpec(
+      it.name === 'RFC822' ? [] : [{ type: 'atom', value: it.name === 'RFC822.HEADER' ? 'HEADER' : 'TEXT' }],
+    );
+    return [it.name, sectionBytes(raw!, node!, spec)];
+  }
+  let bytes = sectionBytes(raw!, node!, it.spec);
+  if (it.partial) {
+    const [offset, length] = it.partial;
+    bytes = offset >= bytes.length ? Buffer.alloc(0) : bytes.subarray(offset, offset + length);
+  }
+  return [it.label, bytes];
+}
+
+export const fetch: CommandSpec = { name: 'FETCH', states: SELECTED, handler: run(false), expungeAllowed: false };
+export const uidFetch: CommandSpec = { name: 'UID FETCH', states: SELECTED, handler: run(true) };

@@ -1,0 +1,114 @@
+/**
+ * LIST and LSUB (RFC 3501 6.3.8-6.3.9) with LIST-EXTENDED (RFC 5258), SPECIAL-USE (RFC 6154), CHILDREN (RFC 3348)
+ * and LIST-STATUS (RFC 5819). Rules: `*` matches across levels, `%` within one; the reference is a prefix of the
+ * pattern; "INBOX" matches case-insensitively; special-use attributes are always returned (clients rely on them);
+ * \HasChildren/\HasNoChildren are always returned; a missing parent of an existing mailbox is listed as
+ * \Noselect \HasChildren; `LIST "" ""` answers the delimiter and root.
+ */
+import type { MailboxRow } from '../../../schema/db/tables.ts';
+import { ImapBad, type Token } from '../protocol/types.ts';
+import { encode } from '../protocol/writer.ts';
+import type { Session } from '../session.ts';
+import { atomArg, listArg, text } from './args.ts';
+import { statusItems, writeStatus } from './status.ts';
+import { AUTH, type CommandSpec } from './types.ts';
+
+interface Entry {
+  name: string;
+  box?: MailboxRow;
+  children: boolean;
+}
+
+export function patternRegex(pattern: string): RegExp {
+  let re = '';
+  for (const ch of pattern) {
+    if (ch === '*') re += '.*';
+    else if (ch === '%') re += '[^/]*';
+    else re += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 's');
+}
+
+function matches(name: string, patterns: RegExp[], inboxPatterns: RegExp[]): boolean {
+  if (name === 'INBOX' || name.startsWith('INBOX/')) {
+    const lower = `inbox${name.slice(5)}`;
+    return inboxPatterns.some((r) => r.test(lower)) || patterns.some((r) => r.test(name));
+  }
+  return patterns.some((r) => r.test(name));
+}
+
+function entries(boxes: MailboxRow[]): Entry[] {
+  const byName = new Map<string, Entry>();
+  for (const b of boxes) byName.set(b.name, { name: b.name, box: b, children: false });
+  for (const b of boxes) {
+    const parts = b.name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/');
+      const e = byName.get(parent);
+      if (e) e.children = true;
+      else byName.set(parent, { name: parent, children: true });
+    }
+  }
+  return [...byName.values()].sort((a, b) =>
+    a.name === 'INBOX' ? -1 : b.name === 'INBOX' ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+}
+
+function run(s: Session, args: Token[], lsub: boolean) {
+  let i = 0;
+  const selection = new Set<string>();
+  if (!lsub && args[0]?.type === 'list') {
+    for (const t of args[0].items) selection.add(atomArg(t, 'a selection option').toUpperCase());
+    for (const o of selection)
+      if (!['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE'].includes(o))
+        throw new ImapBad(`Unknown LIST selection option ${o.slice(0, 30)}`);
+    if (selection.has('RECURSIVEMATCH') && selection.size === 1)
+      throw new ImapBad('RECURSIVEMATCH needs another option');
+    i++;
+  }
+  const refTok = args[i++];
+  const patTok = args[i++];
+  if (!refTok || !patTok) throw new ImapBad('LIST needs a reference and a mailbox pattern');
+  const reference = text(refTok, 'a reference');
+  const patterns = patTok.type === 'list' ? patTok.items.map((t) => text(t, 'a pattern')) : [text(patTok, 'a pattern')];
+  const returns = new Set<string>();
+  let statusList: string[] | undefined;
+  if (args[i]) {
+    if (lsub || atomArg(args[i], 'RETURN').toUpperCase() !== 'RETURN') throw new ImapBad('Unexpected LIST argument');
+    const opts = listArg(args[i + 1], 'return options');
+    for (let j = 0; j < opts.length; j++) {
+      const o = atomArg(opts[j], 'a return option').toUpperCase();
+      if (o === 'STATUS') statusList = statusItems(listArg(opts[++j], 'status items'));
+      else if (['SUBSCRIBED', 'CHILDREN', 'SPECIAL-USE'].includes(o)) returns.add(o);
+      else throw new ImapBad(`Unknown LIST return option ${o.slice(0, 30)}`);
+    }
+    if (args.length > i + 2) throw new ImapBad('Too many arguments to LIST');
+  }
+  if (!lsub && patterns.length === 1 && patterns[0] === '' && !selection.size) {
+    s.untagged('LIST (\\Noselect) "/" ""');
+    return undefined;
+  }
+  const full = patterns.filter((p) => p !== '').map((p) => (p.startsWith('/') ? p.slice(1) : reference + p));
+  const res = full.map(patternRegex);
+  const inboxRes = full.map((p) => patternRegex(p.toLowerCase().startsWith('inbox') ? `inbox${p.slice(5)}` : p));
+  const all = s.deps.repos.mailboxes.list(s.user!.id);
+  const verb = lsub ? 'LSUB' : 'LIST';
+  for (const e of entries(all)) {
+    if (!matches(e.name, res, inboxRes)) continue;
+    const subscribed = !!e.box?.subscribed;
+    if ((lsub || selection.has('SUBSCRIBED')) && !subscribed) continue;
+    if (selection.has('SPECIAL-USE') && !e.box?.special_use) continue;
+    const attrs: string[] = [];
+    if (!e.box) attrs.push(lsub ? '\\Noselect' : '\\NonExistent');
+    if (!lsub || e.box) attrs.push(e.children ? '\\HasChildren' : '\\HasNoChildren');
+    if (e.box?.special_use) attrs.push(e.box.special_use);
+    if ((selection.has('SUBSCRIBED') || returns.has('SUBSCRIBED')) && subscribed) attrs.push('\\Subscribed');
+    if (!e.box && !lsub) attrs.unshift('\\Noselect');
+    s.write([`* ${verb} (${[...new Set(attrs)].join(' ')}) "/" `, ...encode(e.name), '\r\n']);
+    if (statusList && e.box) writeStatus(s, e.box, statusList);
+  }
+  return undefined;
+}
+
+export const list: CommandSpec = { name: 'LIST', states: AUTH, handler: (s, args) => run(s, args, false) };
+export const lsub: CommandSpec = { name: 'LSUB', states: AUTH, handler: (s, args) => run(s, args, true) };

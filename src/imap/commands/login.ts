@@ -1,0 +1,46 @@
+/**
+ * LOGIN (RFC 3501 6.2.3) and the login step shared with AUTHENTICATE. Rules: refused with LOGINDISABLED-style
+ * PRIVACYREQUIRED when plaintext is not allowed on this connection; a failed attempt waits before answering
+ * (slowing guessing) and the third failure in a session ends it; the per-user session limit is checked after a
+ * successful password check (NO [LIMIT]); success answers with the post-login CAPABILITY code.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkLogin } from '../auth.ts';
+import { ImapNo } from '../protocol/types.ts';
+import type { Done, Session } from '../session.ts';
+import { need, noMore, text } from './args.ts';
+import { type CommandSpec, NOT_AUTH } from './types.ts';
+
+const FAILURE_DELAY_MS = 300;
+const MAX_FAILURES = 3;
+
+export async function completeLogin(s: Session, username: string, password: string): Promise<Done> {
+  const r = await checkLogin(s.deps, username, password);
+  if ('error' in r) {
+    s.authFailures++;
+    s.log.info({ username, reason: r.error, failures: s.authFailures }, 'imap login failed');
+    await sleep(FAILURE_DELAY_MS * s.authFailures);
+    if (s.authFailures >= MAX_FAILURES) {
+      s.write(['* BYE Too many failed authentication attempts\r\n']);
+      s.socket.end();
+    }
+    throw new ImapNo('Authentication failed', 'AUTHENTICATIONFAILED');
+  }
+  if (!s.deps.hub.enter(r.user.id, s.deps.config.imap.max_sessions_per_user))
+    throw new ImapNo('Too many simultaneous sessions for this user', 'LIMIT');
+  s.state = { kind: 'authenticated', user: r.user };
+  s.log.info({ user: r.user.email }, 'imap login');
+  return { code: `CAPABILITY ${s.capabilities().join(' ')}`, text: 'Logged in' };
+}
+
+export const login: CommandSpec = {
+  name: 'LOGIN',
+  states: NOT_AUTH,
+  async handler(s, args) {
+    const user = text(need(args, 0, 'user name'), 'a user name');
+    const pass = text(need(args, 1, 'password'), 'a password');
+    noMore(args, 2, 'LOGIN');
+    if (!s.plaintextAllowed()) throw new ImapNo('Use STARTTLS before LOGIN', 'PRIVACYREQUIRED');
+    return completeLogin(s, user, pass);
+  },
+};

@@ -1,0 +1,51 @@
+/**
+ * GETQUOTAROOT, GETQUOTA, SETQUOTA (RFC 9208, RFC 2087). Rules: every mailbox of a user has the quota root ""
+ * with one resource, STORAGE, in KiB (usage rounded up); a user without a limit has a root with no resources;
+ * SETQUOTA is for administrators (the GraphQL API), so it is refused with NOPERM.
+ */
+import { quotaOf } from '../auth.ts';
+import { ImapNo } from '../protocol/types.ts';
+import { encode } from '../protocol/writer.ts';
+import type { Session } from '../session.ts';
+import { mailboxArg, noMore, text } from './args.ts';
+import { AUTH, type CommandSpec } from './types.ts';
+
+function writeQuota(s: Session): void {
+  const q = quotaOf(s.deps, s.user!);
+  const res = q.limit > 0 ? `STORAGE ${Math.ceil(q.used / 1024)} ${Math.floor(q.limit / 1024)}` : '';
+  s.untagged(`QUOTA "" (${res})`);
+}
+
+export const getquotaroot: CommandSpec = {
+  name: 'GETQUOTAROOT',
+  states: AUTH,
+  handler(s, args) {
+    const name = mailboxArg(args[0]);
+    noMore(args, 1, 'GETQUOTAROOT');
+    if (!s.deps.repos.mailboxes.get(s.user!.id, name))
+      throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
+    s.write(['* QUOTAROOT ', ...encode(name), ' ""\r\n']);
+    writeQuota(s);
+    return undefined;
+  },
+};
+
+export const getquota: CommandSpec = {
+  name: 'GETQUOTA',
+  states: AUTH,
+  handler(s, args) {
+    const root = args[0] ? text(args[0], 'a quota root') : undefined;
+    noMore(args, 1, 'GETQUOTA');
+    if (root !== '') throw new ImapNo('No such quota root', 'NONEXISTENT');
+    writeQuota(s);
+    return undefined;
+  },
+};
+
+export const setquota: CommandSpec = {
+  name: 'SETQUOTA',
+  states: AUTH,
+  handler() {
+    throw new ImapNo('Quotas are set by the administrator', 'NOPERM');
+  },
+};

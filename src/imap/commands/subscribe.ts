@@ -1,0 +1,23 @@
+// SUBSCRIBE and UNSUBSCRIBE (RFC 3501 6.3.6-6.3.7). Rules: subscriptions are a flag on existing mailboxes;
+// unsubscribing a name that does not exist succeeds (nothing to do).
+import { NotFoundError } from '../../repos/errors.ts';
+import { ImapNo } from '../protocol/types.ts';
+import { mailboxArg, noMore } from './args.ts';
+import { AUTH, type CommandSpec } from './types.ts';
+
+function sub(on: boolean): CommandSpec['handler'] {
+  return (s, args) => {
+    const name = mailboxArg(args[0]);
+    noMore(args, 1, on ? 'SUBSCRIBE' : 'UNSUBSCRIBE');
+    try {
+      s.deps.repos.mailboxes.setSubscribed(s.user!.id, name, on);
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      if (on) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
+    }
+    return undefined;
+  };
+}
+
+export const subscribe: CommandSpec = { name: 'SUBSCRIBE', states: AUTH, handler: sub(true) };
+export const unsubscribe: CommandSpec = { name: 'UNSUBSCRIBE', states: AUTH, handler: sub(false) };

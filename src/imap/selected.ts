@@ -1,0 +1,129 @@
+/**
+ * The selected mailbox of a session (RFC 3501 2.3.1, 5.2, 7.4.1). Rules: `uids` is what the client knows
+ * (sequence number = index + 1) and changes only when this session reports it: new messages as EXISTS, removed
+ * ones as EXPUNGE (highest sequence number first, so lower numbers stay valid while the list is sent), never
+ * EXPUNGE while a FETCH, STORE or SEARCH by sequence number is running; flag changes made by other sessions are
+ * reported as untagged FETCH; changes this session made itself (recognised by their mod-sequence) are not
+ * repeated. Events may arrive before or after the SELECT read the index; both orders give the same result.
+ */
+import type { MailboxRow } from '../../schema/db/tables.ts';
+import { flagsOf } from '../repos/messages.ts';
+import type { MailboxChange } from './hub.ts';
+import { lowerBound, toSequenceSet } from './protocol/sequenceSet.ts';
+import type { Session } from './session.ts';
+
+export class SelectedMailbox {
+  uids: number[];
+  recent: Set<number>;
+  private pendingExpunge = new Set<number>();
+  private pendingFlags = new Set<number>();
+  private newest: number;
+  private ownModseqs = new Set<number>();
+  deleted = false;
+  highestModseq: number;
+
+  constructor(
+    public box: MailboxRow,
+    readonly readOnly: boolean,
+    uids: number[],
+    recent: Set<number>,
+  ) {
+    this.uids = uids;
+    this.recent = recent;
+    this.newest = uids.length ? uids[uids.length - 1]! : 0;
+    this.highestModseq = box.highestmodseq;
+  }
+
+  get id(): number {
+    return this.box.id;
+  }
+
+  seqOf(uid: number): number {
+    const i = lowerBound(this.uids, uid);
+    return this.uids[i] === uid ? i + 1 : 0;
+  }
+
+  /** Marks a mod-sequence as produced by this session (its own STORE already answered with FETCH). */
+  own(modseq: number): void {
+    if (modseq) this.ownModseqs.add(modseq);
+  }
+
+  onChange(c: MailboxChange): void {
+    if (c.modseq > this.highestModseq) this.highestModseq = c.modseq;
+    switch (c.kind) {
+      case 'exists':
+        for (const u of c.uids) if (u > this.newest) this.newest = u;
+        break;
+      case 'expunge':
+        for (const u of c.uids) {
+          this.pendingExpunge.add(u);
+          this.pendingFlags.delete(u);
+        }
+        break;
+      case 'flags':
+        if (this.ownModseqs.delete(c.modseq)) break;
+        for (const u of c.uids) this.pendingFlags.add(u);
+        break;
+      case 'deleted':
+        this.deleted = true;
+        break;
+      default:
+        break;
+    }
+  }
+
+  hasPending(): boolean {
+    return (
+      this.pendingExpunge.size > 0 ||
+      this.pendingFlags.size > 0 ||
+      this.newest > (this.uids.length ? this.uids[this.uids.length - 1]! : 0) ||
+      this.deleted
+    );
+  }
+
+  /** Reports pending changes to the client. */
+  async sync(s: Session, allowExpunge: boolean): Promise<void> {
+    if (this.deleted) return;
+    if (allowExpunge && this.pendingExpunge.size) {
+      const gone = [...this.pendingExpunge].map((u) => this.seqOf(u)).filter((n) => n > 0);
+      this.pendingExpunge.clear();
+      gone.sort((a, b) => b - a);
+      if (s.qresync) {
+        const uids = gone.map((n) => this.uids[n - 1]!).sort((a, b) => a - b);
+        for (const n of gone) this.uids.splice(n - 1, 1);
+        if (uids.length) s.untagged(`VANISHED ${toSequenceSet(uids)}`);
+      } else
+        for (const n of gone) {
+          this.uids.splice(n - 1, 1);
+          s.untagged(`${n} EXPUNGE`);
+        }
+    }
+    const last = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
+    if (this.newest > last) {
+      const added = s.deps.repos.messages.uids(this.box.id).filter((u) => u > last && !this.pendingExpunge.has(u));
+      if (added.length) {
+        this.uids.push(...added);
+        if (!this.readOnly) for (const u of s.deps.hub.claimRecent(this.box.id, added)) this.recent.add(u);
+        s.untagged(`${this.uids.length} EXISTS`);
+        s.untagged(`${this.recent.size} RECENT`);
+      }
+      this.newest = Math.max(this.newest, last);
+    }
+    if (this.pendingFlags.size) {
+      const rows = s.deps.repos.messages.rows(
+        this.box.id,
+        [...this.pendingFlags].sort((a, b) => a - b),
+      );
+      this.pendingFlags.clear();
+      for (const r of rows) {
+        const seq = this.seqOf(r.uid);
+        if (!seq) continue;
+        const flags = flagsOf(r);
+        if (this.recent.has(r.uid)) flags.push('\\Recent');
+        s.untagged(
+          `${seq} FETCH (UID ${r.uid} FLAGS (${flags.join(' ')})${s.condstore ? ` MODSEQ (${r.modseq})` : ''})`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// An IMAP test server: the SMTP test server (example.com: bob, carol; other.example: dave; password123) plus
+// helpers to deliver mail over real SMTP and to open raw IMAP connections.
+import { RawImap } from '../helpers/imap.ts';
+import { message, RawSmtp } from '../helpers/smtp.ts';
+import { mailServer } from '../smtp/setup.ts';
+
+export async function imapServer(t: { after(fn: () => unknown): void }, over: Record<string, unknown> = {}) {
+  const s = await mailServer(t, over);
+  const clients: RawImap[] = [];
+  t.after(() => {
+    for (const c of clients) c.close();
+  });
+  const raw = async (opts: { tls?: boolean; login?: string } = {}) => {
+    const c = await RawImap.connect(opts.tls ? s.ports.imaps : s.ports.imap, { tls: opts.tls });
+    clients.push(c);
+    if (opts.login) await c.login(opts.login, 'password123');
+    return c;
+  };
+  /** Delivers a message over SMTP (MX port) and resolves after the 250. */
+  const deliver = async (to: string | string[], body: string | Buffer = message('hello')) => {
+    const c = await RawSmtp.connect(s.ports.relay);
+    try {
+      await c.reply();
+      await c.cmd('EHLO test.example');
+      const r = await c.send('sender@remote.example', Array.isArray(to) ? to : [to], body);
+      if (r.data?.code !== 250) throw new Error(`delivery failed: ${JSON.stringify(r)}`);
+      await c.cmd('QUIT').catch(() => {});
+    } finally {
+      c.socket.destroy();
+    }
+  };
+  return { ...s, raw, deliver };
+}

@@ -187,6 +187,7 @@ export class Session {
       if (!spec) throw new ImapBad(`Unknown command ${cmd.name.slice(0, 40)}`);
       if (!spec.states.includes(this.state.kind))
         throw new ImapBad(`${cmd.name} is not allowed ${stateText(this.state.kind)}`);
+      if (spec.syncBefore) await this.syncSelected(true);
       const done = (await spec.handler(this, cmd.args, tag)) ?? {};
       if (this.closed) return;
       await this.syncSelected(spec.expungeAllowed !== false);

@@ -146,8 +146,10 @@ function run(byUid: boolean): CommandSpec['handler'] {
     }
     const wantsFlags = items.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
     const content = needsContent(items);
+    let missing = 0;
     for (let from = 0; from < uids.length; from += 200) {
       const rows = s.deps.repos.messages.rows(box.id, uids.slice(from, from + 200));
+      missing += Math.min(200, uids.length - from) - rows.length;
       for (const row of rows) {
         if (changedSince !== undefined && row.modseq <= changedSince) continue;
         const seq = box.seqOf(row.uid);
@@ -177,6 +179,8 @@ function run(byUid: boolean): CommandSpec['handler'] {
         await s.writeAsync(out);
       }
     }
+    // RFC 2180 4.1.3 / RFC 5530: messages another session expunged are not answered; the client may NOOP.
+    if (missing > 0) return { code: 'EXPUNGEISSUED', text: 'Some messages were expunged by another session' };
     return undefined;
   };
 }
@@ -230,4 +234,4 @@ function writeItem(
 }
 
 export const fetch: CommandSpec = { name: 'FETCH', states: SELECTED, handler: run(false), expungeAllowed: false };
-export const uidFetch: CommandSpec = { name: 'UID FETCH', states: SELECTED, handler: run(true) };
+export const uidFetch: CommandSpec = { name: 'UID FETCH', states: SELECTED, handler: run(true), syncBefore: true };

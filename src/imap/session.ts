@@ -244,7 +244,7 @@ export class Session {
       'CONDSTORE',
       'QRESYNC',
       'ESEARCH',
-      'APPENDLIMIT=' + String(this.deps.config.smtp.max_message_size),
+      `APPENDLIMIT=${String(this.deps.config.smtp.max_message_size)}`,
     ]);
   }
 

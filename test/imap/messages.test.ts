@@ -134,11 +134,11 @@ test('imapflow: messageMove to Trash and messageFlagsAdd round trip', async (t) 
   assert.ok(moved);
   assert.deepEqual([...(moved as { uidMap: Map<number, number> }).uidMap], [[1, 1]]);
   const status = await flow.status('Trash', { messages: true });
-  assert.equal(status?.messages, 1);
+  assert.equal((status as { messages?: number }).messages, 1);
   const lock = await flow.getMailboxLock('Trash');
   try {
     const m = await flow.fetchOne('1', { flags: true, uid: true });
-    assert.ok(m?.flags?.has('\\Flagged'));
+    assert.ok(m && m.flags instanceof Set && m.flags.has('\\Flagged'));
   } finally {
     lock.release();
   }

@@ -10,7 +10,7 @@ import type { MessageRow } from '../../../schema/db/tables.ts';
 import { flagLetters } from '../../repos/mailboxes.ts';
 import { flagsOf } from '../../repos/messages.ts';
 import { bodyStructure, envelope, type MimeNode, parseMime, parseSectionSpec, sectionBytes } from '../mime/index.ts';
-import { toSequenceSet } from '../protocol/sequenceSet.ts';
+import { inSequenceSet, parseSequenceSet, toSequenceSet } from '../protocol/sequenceSet.ts';
 import { atom, ImapBad, type ImapValue, type Token } from '../protocol/types.ts';
 import { type Chunk, encode } from '../protocol/writer.ts';
 import type { Session } from '../session.ts';
@@ -131,10 +131,12 @@ function run(byUid: boolean): CommandSpec['handler'] {
       items.unshift({ kind: 'simple', name: 'UID' });
     const uids = uidsOf(box, args[0], byUid);
     if (vanished && changedSince !== undefined) {
-      const set = new Set(uids);
+      // The UID set as written, with * as the highest UID ever assigned (expunged ones included).
+      const ranges = parseSequenceSet(atomArg(args[0], 'a UID set'));
+      const star = (s.deps.repos.mailboxes.byId(box.id)?.uidnext ?? 1) - 1;
       const gone = s.deps.repos.messages
         .expungedSince(box.id, changedSince)
-        .filter((u) => set.has(u) || (uids.length && u <= uids[uids.length - 1]! && u >= uids[0]!));
+        .filter((u) => inSequenceSet(ranges, u, star));
       if (gone.length) s.untagged(`VANISHED (EARLIER) ${toSequenceSet(gone)}`);
     }
     const flagsChanged = new Set<number>();

@@ -101,7 +101,7 @@ function parseParams(lx: Lexer): Param[] {
     const name = lx.token();
     lx.skip();
     if (!name || lx.ch !== '=') {
-      const next = lx.s.indexOf(';', lx.i);
+      const next = lx.s.indexOf(';', lx.i + 1);
       if (next < 0) break;
       lx.i = next;
       continue;

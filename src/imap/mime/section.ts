@@ -2,10 +2,11 @@
  * BODY[section]<partial> (RFC 3501 6.4.5) as byte ranges of the stored message, numbered as Dovecot 2.3 does.
  * Rules: [] is the whole message; a multipart's parts are 1..n; part 1 of a single-part message (top-level or
  * inside message/rfc822) is its body, and nothing is below it; part 1 of a single-part non-message part is
- * that part again; the parts of a message/rfc822 part are those of the message it contains. MIME is a part's
+ * that part again (and nothing is below it either); the parts of a message/rfc822 part are those of the message it contains. MIME is a part's
  * own header; HEADER, TEXT and HEADER.FIELDS[.NOT] apply to the top-level message or to a message/rfc822 part
  * (the message it contains), anything else gives an empty result, as does a part that does not exist.
- * HEADER.FIELDS keeps the matching fields' original bytes (folding included) and ends with an empty line.
+ * HEADER.FIELDS keeps the matching fields' original bytes (folding included) and ends with an empty line;
+ * HEADER.FIELDS.NOT also keeps lines without a colon and ends with the header's own empty line, if any.
  */
 import { ImapBad, type Token } from '../protocol/types.ts';
 import type { MimeNode } from './parse.ts';
@@ -53,7 +54,7 @@ export function parseSectionSpec(section: Token[]): SectionSpec {
 
 interface Target {
   node: MimeNode;
-  /** The node is a single-part message standing for its own body (part 1 of it). */
+  /** The node is a single-part message or part standing for its own body (its part 1): nothing is below. */
   bodyOf: boolean;
 }
 
@@ -69,7 +70,7 @@ export function findPart(root: MimeNode, path: number[]): Target | null {
       if (!child) return null;
       node = child;
     } else if (n !== 1) return null;
-    else if (node.isMessage) bodyOf = true;
+    else bodyOf = true;
   }
   return { node, bodyOf };
 }
@@ -98,11 +99,13 @@ export function headerFields(msg: MimeNode, names: string[], not: boolean): Buff
   const wanted = new Set(names.map((n) => n.toLowerCase()));
   const out: Buffer[] = [];
   for (const f of msg.headers) {
-    if (!f.name || wanted.has(f.name.toLowerCase()) === not) continue;
+    if ((f.name !== '' && wanted.has(f.name.toLowerCase())) === not) continue;
     out.push(msg.raw.subarray(f.start, f.end));
     if (msg.raw[f.end - 1] !== 0x0a) out.push(CRLF);
   }
-  out.push(CRLF);
+  // As Dovecot: HEADER.FIELDS always ends with an empty line, .NOT with the header's own (if it has one).
+  const last = msg.headers[msg.headers.length - 1];
+  out.push(not ? msg.raw.subarray(last ? last.end : msg.headerStart, msg.bodyStart) : CRLF);
   return Buffer.concat(out);
 }
 

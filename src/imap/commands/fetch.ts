@@ -9,7 +9,7 @@
 import type { MessageRow } from '../../../schema/db/tables.ts';
 import { flagLetters } from '../../repos/mailboxes.ts';
 import { flagsOf } from '../../repos/messages.ts';
-import { bodyStructure, envelope, type MimeNode, parseMime, parseSectionSpec, sectionBytes } from '../mime/index.ts';
+import { type ParsedMessage, parsedMessage, parseSectionSpec } from '../mime/index.ts';
 import { inSequenceSet, parseSequenceSet, toSequenceSet } from '../protocol/sequenceSet.ts';
 import { atom, ImapBad, type ImapValue, type Token } from '../protocol/types.ts';
 import { type Chunk, encode } from '../protocol/writer.ts';
@@ -156,16 +156,13 @@ function run(byUid: boolean): CommandSpec['handler'] {
         if (changedSince !== undefined && row.modseq <= changedSince) continue;
         const seq = box.seqOf(row.uid);
         if (!seq) continue;
-        let raw: Buffer | undefined;
-        let node: MimeNode | undefined;
+        let msg: ParsedMessage | undefined;
         if (content) {
           try {
-            raw = await user.files.read(box.box.name, row.maildir_name, flagLetters(row));
-            node = parseMime(raw);
+            msg = parsedMessage(await user.files.read(box.box.name, row.maildir_name, flagLetters(row)));
           } catch (err) {
             s.log.error({ err, mailbox: box.box.name, uid: row.uid }, 'imap fetch: message file unreadable');
-            raw = Buffer.alloc(0);
-            node = parseMime(raw);
+            msg = parsedMessage(Buffer.alloc(0));
           }
         }
         const out: Chunk[] = [`* ${seq} FETCH (`];
@@ -175,7 +172,7 @@ function run(byUid: boolean): CommandSpec['handler'] {
           first = false;
           encode(v, false, out);
         };
-        for (const it of items) add(...writeItem(s, it, row, raw, node, box.recent.has(row.uid)));
+        for (const it of items) add(...writeItem(it, row, msg, box.recent.has(row.uid)));
         if (flagsChanged.has(row.uid) && !wantsFlags) add('FLAGS', flagList(row, box.recent.has(row.uid)));
         out.push(')\r\n');
         await s.writeAsync(out);
@@ -193,14 +190,7 @@ function flagList(row: MessageRow, recent: boolean): ImapValue {
   return f;
 }
 
-function writeItem(
-  _s: Session,
-  it: Item,
-  row: MessageRow,
-  raw: Buffer | undefined,
-  node: MimeNode | undefined,
-  recent: boolean,
-): [string, ImapValue] {
+function writeItem(it: Item, row: MessageRow, msg: ParsedMessage | undefined, recent: boolean): [string, ImapValue] {
   if (it.kind === 'simple') {
     switch (it.name) {
       case 'UID':
@@ -214,25 +204,20 @@ function writeItem(
       case 'MODSEQ':
         return ['MODSEQ', [row.modseq]];
       case 'ENVELOPE':
-        return ['ENVELOPE', envelope(node!)];
+        return ['ENVELOPE', msg!.envelope()];
       case 'BODYSTRUCTURE':
-        return ['BODYSTRUCTURE', bodyStructure(node!, true)];
+        return ['BODYSTRUCTURE', msg!.bodyStructure()];
       case 'BODY':
-        return ['BODY', bodyStructure(node!, false)];
+        return ['BODY', msg!.body()];
     }
   }
   if (it.kind === 'rfc822') {
     const spec = parseSectionSpec(
       it.name === 'RFC822' ? [] : [{ type: 'atom', value: it.name === 'RFC822.HEADER' ? 'HEADER' : 'TEXT' }],
     );
-    return [it.name, sectionBytes(raw!, node!, spec)];
+    return [it.name, msg!.section(spec)];
   }
-  let bytes = sectionBytes(raw!, node!, it.spec);
-  if (it.partial) {
-    const [offset, length] = it.partial;
-    bytes = offset >= bytes.length ? Buffer.alloc(0) : bytes.subarray(offset, offset + length);
-  }
-  return [it.label, bytes];
+  return [it.label, msg!.section(it.spec, it.partial)];
 }
 
 export const fetch: CommandSpec = { name: 'FETCH', states: SELECTED, handler: run(false), expungeAllowed: false };

@@ -16,7 +16,7 @@ test('CONDSTORE: modseqs grow per change; CHANGEDSINCE, UNCHANGEDSINCE, SEARCH M
   let r = await c.cmd('STORE 2 +FLAGS (\\Seen)');
   const m2 = num(/\* 2 FETCH \(FLAGS \([^)]*\) MODSEQ \((\d+)\)\)/, r.raw);
   assert.equal(m2, h0 + 1);
-  r = await c.cmd('FETCH 1:* (FLAGS) (CHANGEDSINCE ' + h0 + ')');
+  r = await c.cmd(`FETCH 1:* (FLAGS) (CHANGEDSINCE ${h0})`);
   assert.match(r.raw, /^\* 2 FETCH \(FLAGS \(\\Seen \\Recent\) MODSEQ \(\d+\)\)\r\nA\d+ OK/);
   r = await c.cmd(`UID STORE 1:3 (UNCHANGEDSINCE ${h0}) +FLAGS (\\Flagged)`);
   assert.match(r.tagged, /OK \[MODIFIED 2\]/);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { parseCommand } from '../../src/imap/protocol/parser.ts';
 import { literalAtEnd } from '../../src/imap/protocol/reader.ts';
 import { parseSequenceSet, resolveSequenceSet, toSequenceSet } from '../../src/imap/protocol/sequenceSet.ts';
-import { ImapBad } from '../../src/imap/protocol/types.ts';
+import { Adjacent, ImapBad } from '../../src/imap/protocol/types.ts';
 import { astring, encode } from '../../src/imap/protocol/writer.ts';
 
 const p = (s: string) => parseCommand(Buffer.from(s, 'latin1'));
@@ -118,6 +118,11 @@ test('writer: quoted vs literal, NIL, atoms kept bare only where safe', () => {
     Buffer.from('caf\u00e9'),
     ')',
   ]);
+  // 1*body and 1*address: adjacent lists without a space (RFC 3501 9), other lists separated.
+  assert.equal(
+    encode([new Adjacent([['a'], ['b']]), 'mixed', ['x'], ['y']]).join(''),
+    '(("a")("b") "mixed" ("x") ("y"))',
+  );
   assert.deepEqual(astring('INBOX'), ['INBOX']);
   assert.deepEqual(astring('NIL'), ['"NIL"']);
   assert.deepEqual(astring('a b'), ['"a b"']);

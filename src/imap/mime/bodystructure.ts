@@ -6,7 +6,7 @@
  * data is md5, disposition, language, location for a part and parameters, disposition, language, location
  * for a multipart. A part without a Content-Type is text/plain (message/rfc822 inside multipart/digest).
  */
-import type { ImapValue } from '../protocol/types.ts';
+import { Adjacent, type ImapValue } from '../protocol/types.ts';
 import { envelope } from './envelope.ts';
 import type { Param } from './params.ts';
 import type { MimeNode } from './parse.ts';
@@ -26,7 +26,8 @@ function extension(node: MimeNode): ImapValue[] {
 /** BODY (extended = false) or BODYSTRUCTURE (extended = true) of a node. */
 export function bodyStructure(node: MimeNode, extended: boolean): ImapValue {
   if (node.children.length) {
-    const out: ImapValue[] = node.children.map((c) => bodyStructure(c, extended));
+    // body-type-mpart = 1*body SP media-subtype: no space between the parts.
+    const out: ImapValue[] = [new Adjacent(node.children.map((c) => bodyStructure(c, extended)))];
     out.push(node.subtype);
     if (extended) out.push(params(node.params), ...extension(node));
     return out;

@@ -4,12 +4,13 @@
  * picks quoted or literal); an absent field is NIL, an empty one ""; sender and reply-to default to from; the
  * first occurrence of a field counts; address lists are parsed by address.ts.
  */
-import type { ImapValue } from '../protocol/types.ts';
+import { Adjacent, type ImapValue } from '../protocol/types.ts';
 import { type Address, parseAddressList } from './address.ts';
 import { headerValue, type MimeNode } from './parse.ts';
 
 function addresses(list: Address[]): ImapValue {
-  return list.length ? list.map((a) => [a.name, a.adl, a.mailbox, a.host]) : null;
+  // env-from = "(" 1*address ")": no space between the addresses.
+  return list.length ? [new Adjacent(list.map((a) => [a.name, a.adl, a.mailbox, a.host]))] : null;
 }
 
 /** The ENVELOPE of a message node (the top-level one, or `node.message` of a message/rfc822 part). */

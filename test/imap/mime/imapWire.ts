@@ -5,7 +5,7 @@
  * quoted strings and literals -> Buffer (so "quoted vs literal" never matters), lists -> arrays.
  */
 import net from 'node:net';
-import { Atom, type ImapValue } from '../../../src/imap/protocol/types.ts';
+import { Adjacent, Atom, type ImapValue } from '../../../src/imap/protocol/types.ts';
 
 export type Wire = null | number | { atom: string } | Buffer | Wire[];
 
@@ -17,7 +17,14 @@ export function normalise(v: ImapValue): Wire {
   if (typeof v === 'string') return Buffer.from(v, 'utf8');
   if (Buffer.isBuffer(v)) return v;
   if (v instanceof Atom) return { atom: v.value.toUpperCase() };
-  return v.map(normalise);
+  if (v instanceof Adjacent) throw new Error('Adjacent values only occur inside lists');
+  return v.flatMap((x) => (x instanceof Adjacent ? x.items.map(normalise) : [normalise(x)]));
+}
+
+/** The value with Adjacent runs spliced into their lists (what a client's parser sees), JS values kept. */
+export function flat(v: ImapValue): unknown {
+  if (!Array.isArray(v)) return v;
+  return v.flatMap((x) => (x instanceof Adjacent ? x.items.map(flat) : [flat(x)]));
 }
 
 /** A readable rendering of a normal-form value (for assertion messages and reports). */

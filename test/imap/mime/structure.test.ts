@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { bodyStructure, envelope, parsedMessage, parseMime } from '../../../src/imap/mime/index.ts';
 import type { MimeNode } from '../../../src/imap/mime/parse.ts';
-import { normalise, show } from './imapWire.ts';
+import { flat, normalise, show } from './imapWire.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/mime/${name}`, import.meta.url));
 const render = (v: Parameters<typeof normalise>[0]) => show(normalise(v));
@@ -88,14 +88,14 @@ test('ENVELOPE: encoded words stay raw, raw UTF-8 stays UTF-8, folding removed, 
       ' (("=?UTF-8?Q?Andr=C3=A9_M=C3=BCller?=" NIL "andre" "example.de")) (("=?ISO-8859-1?B?SvxyZ2Vu?=" NIL "juergen" "example.de"))' +
       ' NIL NIL NIL "<enc@example.de>")',
   );
-  const raw8 = envelope(parseMime(fixture('raw-utf8.eml'))) as unknown[];
+  const raw8 = flat(envelope(parseMime(fixture('raw-utf8.eml')))) as unknown[];
   assert.equal(raw8[1], 'Grüße — raw UTF-8 in headers');
   assert.deepEqual(raw8[5], [['山田太郎', null, 'taro', 'example.jp']]);
   assert.equal((envelope(parseMime(fixture('simple.eml'))) as unknown[])[1], 'Hello there, folded');
 });
 
 test('ENVELOPE: groups, routes, comments and broken addresses', () => {
-  const env = envelope(parseMime(fixture('groups.eml'))) as unknown[];
+  const env = flat(envelope(parseMime(fixture('groups.eml')))) as unknown[];
   assert.deepEqual(env[5], [
     [null, null, 'undisclosed-recipients', null],
     [null, null, null, null],

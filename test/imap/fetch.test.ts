@@ -105,7 +105,7 @@ test('a Thunderbird-like session with imapflow', async (t) => {
   assert.ok(byPath.get('Archive/2026')?.flags.has('\\HasNoChildren'));
   for (const m of list) {
     const st = await flow.status(m.path, { messages: true, unseen: true, uidNext: true });
-    assert.equal(st.messages, m.path === 'INBOX' ? 1 : 0, m.path);
+    assert.equal((st as { messages?: number }).messages, m.path === 'INBOX' ? 1 : 0, m.path);
   }
   const lock = await flow.getMailboxLock('INBOX');
   try {
@@ -124,6 +124,7 @@ test('a Thunderbird-like session with imapflow', async (t) => {
     assert.equal(headers[0]!.bodyStructure?.childNodes?.[1]?.dispositionParameters?.filename, 'cv.pdf');
     const part = await flow.download('1', '1.1');
     const chunks: Buffer[] = [];
+    assert.ok(part.content);
     for await (const ch of part.content) chunks.push(ch as Buffer);
     assert.equal(Buffer.concat(chunks).toString(), 'Plain body.');
     // IDLE gets a new message within 1 s.
@@ -143,5 +144,5 @@ test('a Thunderbird-like session with imapflow', async (t) => {
     lock.release();
   }
   const trash = await flow.status('Trash', { messages: true });
-  assert.equal(trash.messages, 1);
+  assert.equal((trash as { messages?: number }).messages, 1);
 });

@@ -45,6 +45,8 @@ export class Session {
   /** CONDSTORE was enabled or used (RFC 7162 3.1: MODSEQ in FETCH responses from then on). */
   condstoreUsed = false;
   authFailures = 0;
+  /** Set by a command that must end the connection after its tagged reply (BYE text). */
+  byeAfterReply: string | null = null;
   idling: { wake(): void } | null = null;
   clientId: Record<string, string> = {};
   private closed = false;
@@ -148,15 +150,25 @@ export class Session {
         continue;
       }
       await this.execute(r.buf);
+      // Inactivity is counted from the end of the last command, not from its start.
+      this.armIdleTimer();
+      if (this.byeAfterReply) {
+        this.untagged(`BYE ${this.byeAfterReply}`);
+        this.socket.end();
+        break;
+      }
     }
     this.close();
   }
 
-  /** RFC 3501 5.4: the autologout timer (imap.idle_timeout), restarted by every command. */
+  /** RFC 3501 5.4: the autologout timer (imap.idle_timeout), restarted when a command starts and when it ends. */
   armIdleTimer(): void {
     clearTimeout(this.idleTimer);
+    if (this.closed) return;
     const ms = this.deps.config.imap.idle_timeout * 1000;
     this.idleTimer = setTimeout(() => {
+      // A command still running (other than IDLE) is not inactivity.
+      if (this.busy && !this.idling) return this.armIdleTimer();
       this.write(['* BYE Autologout; idle for too long\r\n']);
       this.socket.end();
       this.close();

@@ -2,7 +2,8 @@
  * APPEND (RFC 3501 6.3.11, RFC 4315 APPENDUID, RFC 7888 LITERAL+, RFC 9208 quota). Rules: the literal's size was
  * checked against smtp.max_message_size by the reader before it was read (NO [TOOBIG]); an empty message is
  * refused; a missing mailbox is NO [TRYCREATE]; the file is written and fsync'd before the index commit, which
- * checks the quota (NO [OVERQUOTA], file removed); the answer carries APPENDUID.
+ * checks the quota (NO [OVERQUOTA], file removed); the answer carries APPENDUID, preceded by EXISTS when the
+ * target is the selected mailbox.
  */
 import { flagLetters } from '../../repos/mailboxes.ts';
 import { parseIndexHeaders } from '../../store/headers.ts';
@@ -66,6 +67,10 @@ export const append: CommandSpec = {
         ],
         quota.limit,
       );
+      // Into the selected mailbox: EXISTS is due at the end of this command (RFC 3501 6.3.11), but the bus
+      // delivers the change later, so the session learns of its own message now.
+      if (s.selected?.id === box.id)
+        s.selected.onChange({ userId: user.id, mailboxId: box.id, kind: 'exists', uids: r.uids, modseq: r.modseq });
       return { code: `APPENDUID ${r.uidvalidity} ${r.uids[0]}`, text: 'APPEND completed' };
     } catch (e) {
       removeQuietly([file.path]);

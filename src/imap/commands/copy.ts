@@ -58,6 +58,16 @@ export async function moveMessages(
     removeQuietly(files.map((f) => f.path));
     mapRepoError(e);
   }
+  // A copy into the selected mailbox is reported (EXISTS) at the end of this command, not when the bus event
+  // arrives later.
+  if (s.selected?.id === to.id)
+    s.selected.onChange({
+      userId: user.id,
+      mailboxId: to.id,
+      kind: 'exists',
+      uids: result.uids,
+      modseq: result.modseq,
+    });
   if (result.expunged)
     user.files.remove(
       from.name,

@@ -93,9 +93,17 @@ function run(s: Session, args: Token[], lsub: boolean) {
   const inboxRes = full.map((p) => patternRegex(p.toLowerCase().startsWith('inbox') ? `inbox${p.slice(5)}` : p));
   const all = s.deps.repos.mailboxes.list(s.user!.id);
   const verb = lsub ? 'LSUB' : 'LIST';
+  // RFC 3501 6.3.9: LSUB "" % must return "foo" (as \Noselect) when "foo/bar" is subscribed but "foo" is not.
+  const subscribedNames = all.filter((b) => b.subscribed).map((b) => b.name);
+  const hiddenSubscribedChild = (name: string) =>
+    subscribedNames.some((n) => n.startsWith(`${name}/`) && !matches(n, res, inboxRes));
   for (const e of entries(all)) {
     if (!matches(e.name, res, inboxRes)) continue;
     const subscribed = !!e.box?.subscribed;
+    if (lsub && !subscribed && hiddenSubscribedChild(e.name)) {
+      s.write(['* LSUB (\\Noselect) "/" ', ...encode(e.name), '\r\n']);
+      continue;
+    }
     if ((lsub || selection.has('SUBSCRIBED')) && !subscribed) continue;
     if (selection.has('SPECIAL-USE') && !e.box?.special_use) continue;
     const attrs: string[] = [];

@@ -20,10 +20,8 @@ export async function completeLogin(s: Session, username: string, password: stri
     s.authFailures++;
     s.log.info({ username, reason: r.error, failures: s.authFailures }, 'imap login failed');
     await sleep(FAILURE_DELAY_MS * s.authFailures);
-    if (s.authFailures >= MAX_FAILURES) {
-      s.write(['* BYE Too many failed authentication attempts\r\n']);
-      s.socket.end();
-    }
+    // The tagged NO is written first (by the session), then BYE, then the connection closes.
+    if (s.authFailures >= MAX_FAILURES) s.byeAfterReply = 'Too many failed authentication attempts';
     throw new ImapNo('Authentication failed', 'AUTHENTICATIONFAILED');
   }
   if (!s.deps.hub.enter(r.user.id, s.deps.config.imap.max_sessions_per_user))

@@ -1,0 +1,282 @@
+/**
+ * IMAP authentication with real clients over real sockets: the raw wire (greeting, CAPABILITY, LOGIN,
+ * AUTHENTICATE PLAIN, STARTTLS), imapflow, Python's imaplib and curl; plaintext_auth, implicit TLS, the per-user
+ * session limit and the autologout timer.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { which } from '../helpers/tools.ts';
+import { flow, PASSWORD, python, run, UpgradableImap } from './clients.ts';
+import { imapServer } from './setup.ts';
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const capsOf = (line: string) => new Set(/CAPABILITY ([^\]\r\n]*)/.exec(line)?.[1]?.split(' ') ?? []);
+
+test('greeting and CAPABILITY before and after LOGIN (loopback: AUTH=PLAIN allowed without TLS)', async (t) => {
+  const s = await imapServer(t);
+  const c = await s.raw();
+  assert.match(c.greeting, /^\* OK \[CAPABILITY [^\]]+\] mail\.test\.example Mailyard IMAP ready$/);
+  const greetCaps = capsOf(c.greeting);
+  for (const cap of ['IMAP4rev1', 'STARTTLS', 'AUTH=PLAIN', 'SASL-IR', 'LITERAL+', 'ID', 'IDLE'])
+    assert.ok(greetCaps.has(cap), `greeting lacks ${cap}`);
+  assert.ok(!greetCaps.has('LOGINDISABLED'));
+  assert.ok(!greetCaps.has('UIDPLUS'), 'post-auth capabilities must not be shown before login');
+  const pre = await c.cmd('CAPABILITY');
+  assert.equal(pre.tagged, 'A1 OK CAPABILITY completed');
+  assert.deepEqual(capsOf(pre.lines[0]!), greetCaps);
+
+  const login = await c.cmd(`LOGIN bob@example.com ${PASSWORD}`);
+  assert.match(login.tagged, /^A2 OK \[CAPABILITY [^\]]+\] Logged in$/);
+  const post = await c.cmd('CAPABILITY');
+  const postCaps = capsOf(post.lines[0]!);
+  assert.deepEqual(capsOf(login.tagged), postCaps);
+  for (const cap of ['UIDPLUS', 'MOVE', 'SPECIAL-USE', 'LIST-EXTENDED', 'LIST-STATUS', 'QUOTA', 'CONDSTORE', 'QRESYNC'])
+    assert.ok(postCaps.has(cap), `post-auth CAPABILITY lacks ${cap}`);
+  assert.ok(postCaps.has(`APPENDLIMIT=${s.config.smtp.max_message_size}`));
+  assert.ok(!postCaps.has('STARTTLS') && !postCaps.has('AUTH=PLAIN'), 'no pre-auth capabilities after login');
+  // LOGIN again is a state error.
+  assert.match((await c.cmd(`LOGIN bob@example.com ${PASSWORD}`)).tagged, /^A4 BAD LOGIN is not allowed/);
+  assert.equal((await c.cmd('LOGOUT')).lines[0], '* BYE Mailyard logging out');
+});
+
+test('LOGIN: good password; bad password, unknown user, disabled user and disabled domain are all AUTHENTICATIONFAILED', async (t) => {
+  const s = await imapServer(t);
+  const attempt = async (user: string, pass = PASSWORD) => (await (await s.raw()).cmd(`LOGIN ${user} ${pass}`)).tagged;
+  assert.match(await attempt('bob@example.com'), /^A1 OK /);
+  assert.match(await attempt('BOB@Example.COM'), /^A1 OK /, 'the login name is case-insensitive');
+  const failed = 'A1 NO [AUTHENTICATIONFAILED] Authentication failed';
+  assert.equal(await attempt('bob@example.com', 'wrong-password'), failed);
+  assert.equal(await attempt('nobody@example.com'), failed);
+  assert.equal(await attempt('bob'), failed, 'the login name is the full address');
+
+  s.app.repos.users.update('carol@example.com', { status: 'disabled' });
+  assert.equal(await attempt('carol@example.com'), failed);
+  s.app.repos.users.update('carol@example.com', { status: 'suspended' });
+  assert.equal(await attempt('carol@example.com'), failed);
+  s.app.repos.users.update('carol@example.com', { status: 'active' });
+  assert.match(await attempt('carol@example.com'), /^A1 OK /);
+
+  s.app.repos.domains.update('other.example', { status: 'disabled' });
+  assert.equal(await attempt('dave@other.example'), failed);
+  s.app.repos.domains.update('other.example', { status: 'active' });
+  assert.match(await attempt('dave@other.example'), /^A1 OK /);
+});
+
+test('the third failed login is answered NO, then BYE, and the connection closes', async (t) => {
+  const s = await imapServer(t);
+  const c = await s.raw();
+  assert.match((await c.cmd('LOGIN bob@example.com bad1')).tagged, /^A1 NO \[AUTHENTICATIONFAILED\]/);
+  assert.match((await c.cmd(`AUTHENTICATE PLAIN ${b64('\0bob@example.com\0bad2')}`)).tagged, /^A2 NO \[AUTH/);
+  const third = await c.cmd('LOGIN bob@example.com bad3');
+  assert.equal(third.tagged, 'A3 NO [AUTHENTICATIONFAILED] Authentication failed');
+  assert.equal(await c.readLine(), '* BYE Too many failed authentication attempts');
+  await assert.rejects(c.readLine(2000), /connection closed/);
+  // A new connection may log in.
+  await s.raw({ login: 'bob@example.com' });
+});
+
+test('AUTHENTICATE PLAIN with SASL-IR, with a continuation, "=" and "*" cancel, and a foreign authzid', async (t) => {
+  const s = await imapServer(t);
+  const c1 = await s.raw();
+  const ir = await c1.cmd(`AUTHENTICATE PLAIN ${b64(`\0bob@example.com\0${PASSWORD}`)}`);
+  assert.match(ir.tagged, /^A1 OK \[CAPABILITY [^\]]*UIDPLUS[^\]]*\] Logged in$/);
+  assert.match((await c1.cmd('SELECT INBOX')).tagged, /^A2 OK \[READ-WRITE\]/);
+
+  const c2 = await s.raw();
+  const tag = c2.nextTag();
+  c2.write(`${tag} AUTHENTICATE PLAIN\r\n`);
+  assert.equal(await c2.readLine(), '+ ');
+  c2.write(`${b64(`bob@example.com\0bob@example.com\0${PASSWORD}`)}\r\n`);
+  assert.match((await c2.until(tag)).tagged, new RegExp(`^${tag} OK \\[CAPABILITY`));
+
+  const c3 = await s.raw();
+  const t3 = c3.nextTag();
+  c3.write(`${t3} AUTHENTICATE PLAIN\r\n`);
+  assert.equal(await c3.readLine(), '+ ');
+  c3.write('*\r\n');
+  assert.equal((await c3.until(t3)).tagged, `${t3} BAD Authentication cancelled`);
+  // Still not authenticated, and the session is usable.
+  assert.match((await c3.cmd('SELECT INBOX')).tagged, /BAD SELECT is not allowed before authentication/);
+  assert.match((await c3.cmd('AUTHENTICATE PLAIN =')).tagged, /BAD Invalid PLAIN response/);
+  assert.match(
+    (await c3.cmd(`AUTHENTICATE PLAIN ${b64(`carol@example.com\0bob@example.com\0${PASSWORD}`)}`)).tagged,
+    /NO \[AUTHORIZATIONFAILED\]/,
+  );
+  assert.match((await c3.cmd('AUTHENTICATE CRAM-MD5')).tagged, /NO \[CANNOT\] Unsupported mechanism/);
+  assert.match(
+    (await c3.cmd(`AUTHENTICATE PLAIN ${b64(`\0carol@example.com\0${PASSWORD}`)}`)).tagged,
+    /^A\d+ OK \[CAPABILITY/,
+  );
+});
+
+test('plaintext_auth never: LOGINDISABLED, LOGIN/AUTHENTICATE refused with PRIVACYREQUIRED, fine after STARTTLS; pipelined command after STARTTLS is discarded', async (t) => {
+  const s = await imapServer(t, { imap: { plaintext_auth: 'never' } });
+  const c = await s.raw();
+  const caps = capsOf(c.greeting);
+  assert.ok(caps.has('LOGINDISABLED') && caps.has('STARTTLS'));
+  assert.ok(!caps.has('AUTH=PLAIN'));
+  assert.equal(
+    (await c.cmd(`LOGIN bob@example.com ${PASSWORD}`)).tagged,
+    'A1 NO [PRIVACYREQUIRED] Use STARTTLS before LOGIN',
+  );
+  assert.match(
+    (await c.cmd(`AUTHENTICATE PLAIN ${b64(`\0bob@example.com\0${PASSWORD}`)}`)).tagged,
+    /^A2 NO \[PRIVACYREQUIRED\]/,
+  );
+
+  const u = await UpgradableImap.connect(s.ports.imap);
+  t.after(() => u.close());
+  // NOOP pipelined in the same packet as STARTTLS must not be executed (plaintext injection).
+  u.write('S1 STARTTLS\r\nS2 NOOP\r\n');
+  assert.equal(await u.waitFor(/^S1 /), 'S1 OK Begin TLS negotiation now');
+  assert.match(await u.startTls(), /^TLSv1\.[23]$/);
+  u.write('S3 CAPABILITY\r\n');
+  await u.waitFor(/^S3 OK/);
+  const capLine = await u.waitFor(/^\* CAPABILITY/);
+  const tlsCaps = capsOf(capLine);
+  assert.ok(tlsCaps.has('AUTH=PLAIN'));
+  assert.ok(!tlsCaps.has('STARTTLS') && !tlsCaps.has('LOGINDISABLED'));
+  u.write(`S4 LOGIN bob@example.com ${PASSWORD}\r\nS5 STARTTLS\r\n`);
+  assert.match(await u.waitFor(/^S4 /), /^S4 OK \[CAPABILITY/);
+  assert.match(await u.waitFor(/^S5 /), /^S5 BAD STARTTLS is not allowed/);
+  assert.ok(!u.received.some((l) => l.startsWith('S2 ')), `S2 was answered: ${JSON.stringify(u.received)}`);
+});
+
+test('implicit TLS on imaps_port: no STARTTLS, AUTH=PLAIN even with plaintext_auth never', async (t) => {
+  const s = await imapServer(t, { imap: { plaintext_auth: 'never' } });
+  const c = await s.raw({ tls: true });
+  const caps = capsOf(c.greeting);
+  assert.ok(caps.has('AUTH=PLAIN'));
+  assert.ok(!caps.has('STARTTLS') && !caps.has('LOGINDISABLED'));
+  assert.equal((await c.cmd('STARTTLS')).tagged, 'A1 NO TLS is already active');
+  assert.match((await c.cmd(`LOGIN bob@example.com ${PASSWORD}`)).tagged, /^A2 OK /);
+});
+
+test('imap.max_sessions_per_user: the session over the limit gets NO [LIMIT]; a freed slot can be reused', async (t) => {
+  const s = await imapServer(t, { imap: { max_sessions_per_user: 2 } });
+  const a = await s.raw({ login: 'bob@example.com' });
+  await s.raw({ login: 'bob@example.com' });
+  const c = await s.raw();
+  assert.equal(
+    (await c.cmd(`LOGIN bob@example.com ${PASSWORD}`)).tagged,
+    'A1 NO [LIMIT] Too many simultaneous sessions for this user',
+  );
+  // Another user is not affected.
+  await s.raw({ login: 'carol@example.com' });
+  await a.cmd('LOGOUT');
+  let r = '';
+  for (let i = 0; i < 50 && !/ OK /.test(r); i++) {
+    r = (await c.cmd(`LOGIN bob@example.com ${PASSWORD}`)).tagged;
+    if (!/ OK /.test(r)) await new Promise((res) => setTimeout(res, 20));
+  }
+  assert.match(r, /^A\d+ OK \[CAPABILITY/);
+});
+
+test('imap.idle_timeout: an idle session is logged out with BYE; a command restarts the timer', async (t) => {
+  const s = await imapServer(t, { imap: { idle_timeout: 0.6 } });
+  const c = await s.raw({ login: 'bob@example.com' });
+  const start = Date.now();
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await c.cmd('NOOP')).tagged, `A${i + 2} OK NOOP completed`);
+  }
+  assert.ok(Date.now() - start > 1000, 'kept alive by commands beyond the timeout');
+  assert.equal(await c.readLine(3000), '* BYE Autologout; idle for too long');
+  await assert.rejects(c.readLine(2000), /connection closed/);
+});
+
+test('imapflow: STARTTLS on the imap port, login, capabilities; a wrong password is rejected', async (t) => {
+  const s = await imapServer(t, { imap: { plaintext_auth: 'never' } });
+  const c = flow(t, s.ports.imap, 'bob@example.com', { doSTARTTLS: true });
+  await c.connect();
+  assert.equal(c.secureConnection, true, 'upgraded with STARTTLS');
+  assert.ok(c.authenticated);
+  assert.ok(c.capabilities.has('UIDPLUS') && c.capabilities.has('QUOTA'));
+  assert.ok(!c.capabilities.has('STARTTLS'));
+  const box = await c.mailboxOpen('INBOX');
+  assert.equal(box.exists, 0);
+  await c.logout();
+
+  const tlsClient = flow(t, s.ports.imaps, 'carol@example.com', { secure: true });
+  await tlsClient.connect();
+  assert.ok(tlsClient.secureConnection && tlsClient.authenticated);
+  await tlsClient.logout();
+
+  const bad = flow(t, s.ports.imap, 'bob@example.com', {
+    doSTARTTLS: true,
+    auth: { user: 'bob@example.com', pass: 'nope' },
+  });
+  await assert.rejects(bad.connect(), (e: Error & { authenticationFailed?: boolean; serverResponseCode?: string }) => {
+    assert.equal(e.authenticationFailed, true);
+    assert.equal(e.serverResponseCode, 'AUTHENTICATIONFAILED');
+    return true;
+  });
+  // Without STARTTLS imapflow cannot log in: the server says LOGINDISABLED / PRIVACYREQUIRED.
+  const plain = flow(t, s.ports.imap, 'bob@example.com', { doSTARTTLS: false });
+  await assert.rejects(plain.connect());
+  assert.equal(plain.authenticated, false);
+});
+
+const IMAPLIB_AUTH = `
+import imaplib, ssl, sys, json
+port, tport, user, pw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+out = {}
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+m = imaplib.IMAP4('127.0.0.1', port)
+out['pre'] = sorted(m.capabilities)
+try:
+    m.login(user, pw)
+except imaplib.IMAP4.error as e:
+    out['plain_login'] = str(e)
+m.starttls(ssl_context=ctx)
+out['tls_caps'] = sorted(m.capabilities)
+try:
+    m.login(user, 'wrong')
+except imaplib.IMAP4.error as e:
+    out['bad'] = str(e)
+typ, data = m.login(user, pw)
+out['login'] = typ
+typ, data = m.capability()
+out['post'] = data[0].decode().split()
+m.logout()
+s = imaplib.IMAP4_SSL('127.0.0.1', tport, ssl_context=ctx)
+out['ssl_login'] = s.login(user, pw)[0]
+s.logout()
+print(json.dumps(out))
+`;
+
+test('Python imaplib: LOGINDISABLED without TLS, starttls(), bad then good login; IMAP4_SSL on imaps', async (t) => {
+  const s = await imapServer(t, { imap: { plaintext_auth: 'never' } });
+  const r = await python(IMAPLIB_AUTH, [s.ports.imap, s.ports.imaps, 'bob@example.com', PASSWORD]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.ok(out.pre.includes('LOGINDISABLED') && out.pre.includes('STARTTLS'));
+  assert.match(out.plain_login, /LOGINDISABLED|PRIVACYREQUIRED/);
+  assert.ok(out.tls_caps.includes('AUTH=PLAIN') && !out.tls_caps.includes('STARTTLS'));
+  assert.match(out.bad, /AUTHENTICATIONFAILED/);
+  assert.equal(out.login, 'OK');
+  assert.ok(out.post.includes('UIDPLUS') && out.post.includes('IMAP4rev1'));
+  assert.equal(out.ssl_login, 'OK');
+});
+
+test('curl imap:// (STARTTLS with --ssl-reqd) and imaps:// list mailboxes; a wrong password fails with login denied', async (t) => {
+  const curl = which('curl');
+  if (!curl) return t.skip('curl is not installed');
+  const s = await imapServer(t, { imap: { plaintext_auth: 'never' } });
+  s.app.repos.mailboxes.create(s.inbox('bob@example.com').user.id, 'Projects/2025');
+  const base = ['-sS', '-k', '-u', `bob@example.com:${PASSWORD}`];
+  const starttls = await run(curl, [...base, '--ssl-reqd', `imap://127.0.0.1:${s.ports.imap}/`]);
+  assert.equal(starttls.code, 0, starttls.stderr);
+  assert.match(starttls.stdout, /^\* LIST \(\\HasNoChildren\) "\/" "INBOX"\r?$/m);
+  assert.match(starttls.stdout, /^\* LIST \(\\HasNoChildren \\Sent\) "\/" "Sent"\r?$/m);
+  assert.match(starttls.stdout, /^\* LIST \(\\HasChildren\) "\/" "Projects"\r?$/m);
+  assert.match(starttls.stdout, /^\* LIST \(\\HasNoChildren\) "\/" "Projects\/2025"\r?$/m);
+  const implicit = await run(curl, [...base, `imaps://127.0.0.1:${s.ports.imaps}/`]);
+  assert.equal(implicit.code, 0, implicit.stderr);
+  assert.equal(implicit.stdout, starttls.stdout);
+  // Without TLS the server refuses plaintext login: curl cannot authenticate.
+  const plain = await run(curl, [...base, `imap://127.0.0.1:${s.ports.imap}/`]);
+  assert.notEqual(plain.code, 0);
+  const bad = await run(curl, ['-sS', '-k', '-u', 'bob@example.com:wrong', `imaps://127.0.0.1:${s.ports.imaps}/`]);
+  assert.equal(bad.code, 67, `curl exit ${bad.code}: ${bad.stderr}`); // CURLE_LOGIN_DENIED
+});

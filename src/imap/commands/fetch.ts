@@ -150,16 +150,21 @@ function run(byUid: boolean): CommandSpec['handler'] {
     const content = needsContent(items);
     let missing = 0;
     for (let from = 0; from < uids.length; from += 200) {
-      const rows = s.deps.repos.messages.rows(box.id, uids.slice(from, from + 200));
-      missing += Math.min(200, uids.length - from) - rows.length;
-      for (const row of rows) {
-        if (changedSince !== undefined && row.modseq <= changedSince) continue;
+      const batch = uids.slice(from, from + 200);
+      const all = s.deps.repos.messages.rows(box.id, batch);
+      missing += batch.length - all.length;
+      const rows = all.filter(
+        (row) => (changedSince === undefined || row.modseq > changedSince) && box.seqOf(row.uid) > 0,
+      );
+      const reads = content
+        ? readAhead(rows, (row) => user.files.read(box.box.name, row.maildir_name, flagLetters(row)))
+        : null;
+      for (const [k, row] of rows.entries()) {
         const seq = box.seqOf(row.uid);
-        if (!seq) continue;
         let msg: ParsedMessage | undefined;
-        if (content) {
+        if (reads) {
           try {
-            msg = parsedMessage(await user.files.read(box.box.name, row.maildir_name, flagLetters(row)));
+            msg = parsedMessage(await reads(k));
           } catch (err) {
             s.log.error({ err, mailbox: box.box.name, uid: row.uid }, 'imap fetch: message file unreadable');
             msg = parsedMessage(Buffer.alloc(0));
@@ -181,6 +186,34 @@ function run(byUid: boolean): CommandSpec['handler'] {
     // RFC 2180 4.1.3 / RFC 5530: messages another session expunged are not answered; the client may NOOP.
     if (missing > 0) return { code: 'EXPUNGEISSUED', text: 'Some messages were expunged by another session' };
     return undefined;
+  };
+}
+
+/** Reads of message files kept in flight ahead of the one being answered: at most this many ... */
+const READ_AHEAD = 8;
+/** ... and, beyond the first, at most this many bytes (message sizes from the index). */
+const READ_AHEAD_BYTES = 1024 * 1024;
+
+/**
+ * Message files are read a few at a time ahead of the response being written, so a FETCH of many messages waits
+ * for one round of file I/O rather than one per message. The function returned gives row k's read (started now if needed).
+ */
+function readAhead(rows: MessageRow[], read: (row: MessageRow) => Promise<Buffer>): (k: number) => Promise<Buffer> {
+  const started: (Promise<Buffer> | null)[] = []; // null: handed out (not kept, so memory stays bounded)
+  return (k) => {
+    let bytes = 0;
+    for (let j = k; j < rows.length && j < k + READ_AHEAD; j++) {
+      if (j > k && bytes + rows[j]!.size > READ_AHEAD_BYTES) break;
+      bytes += rows[j]!.size;
+      if (started[j] === undefined) {
+        const p = read(rows[j]!);
+        p.catch(() => {}); // a failure is handled when row j is answered
+        started[j] = p;
+      }
+    }
+    const p = started[k]!;
+    started[k] = null;
+    return p;
   };
 }
 

@@ -33,7 +33,6 @@ export interface MailboxStatus {
 export interface RemovedFile {
   mailboxName: string;
   maildirName: string;
-  flags: string;
 }
 
 export function createMailboxesRepo(db: Db, bus: EventBus) {
@@ -119,7 +118,7 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
           .get();
         if (!box) throw new NotFoundError('mailbox', name);
         const files = tx
-          .select({ maildirName: messages.maildir_name, size: messages.size, ...flagColumns })
+          .select({ maildirName: messages.maildir_name, size: messages.size })
           .from(messages)
           .where(eq(messages.mailbox_id, box.id))
           .all();
@@ -132,7 +131,7 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
             .run();
         return {
           mailbox: box,
-          files: files.map((f) => ({ mailboxName: box.name, maildirName: f.maildirName, flags: flagLetters(f) })),
+          files: files.map((f) => ({ mailboxName: box.name, maildirName: f.maildirName })),
         };
       });
       bus.publish('mailbox.changed', {
@@ -248,25 +247,6 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
     },
   };
   return repo;
-}
-
-const flagColumns = {
-  seen: messages.seen,
-  answered: messages.answered,
-  flagged: messages.flagged,
-  deleted: messages.deleted,
-  draft: messages.draft,
-};
-
-/** Maildir info letters (sorted: D F R S T) for a row's system flags. */
-export function flagLetters(f: {
-  seen: boolean;
-  answered: boolean;
-  flagged: boolean;
-  deleted: boolean;
-  draft: boolean;
-}): string {
-  return `${f.draft ? 'D' : ''}${f.flagged ? 'F' : ''}${f.answered ? 'R' : ''}${f.seen ? 'S' : ''}${f.deleted ? 'T' : ''}`;
 }
 
 let lastUidValidity = 0;

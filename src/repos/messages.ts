@@ -10,7 +10,6 @@ import { type MessageRow, mailboxExpunges, mailboxes, messages, users } from '..
 import type { Db, Tx } from '../db/client.ts';
 import type { EventBus } from '../events/bus.ts';
 import { NotFoundError } from './errors.ts';
-import { flagLetters } from './mailboxes.ts';
 
 export const SYSTEM_FLAGS = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'] as const;
 const COLUMN_OF: Record<string, 'seen' | 'answered' | 'flagged' | 'deleted' | 'draft'> = {
@@ -70,10 +69,12 @@ export interface NewIndexed {
   dateHeader?: number | null;
 }
 
+export type FlagState = Pick<MessageRow, 'seen' | 'answered' | 'flagged' | 'deleted' | 'draft' | 'keywords'>;
+
 export interface Expunged {
   uid: number;
   maildirName: string;
-  letters: string;
+  flags: FlagState;
 }
 
 export function createMessagesRepo(db: Db, bus: EventBus) {
@@ -182,7 +183,7 @@ export function createMessagesRepo(db: Db, bus: EventBus) {
       mode: StoreMode,
       flags: readonly string[],
       unchangedSince?: number,
-    ): { changed: FlagRow[]; modified: number[]; renames: { maildirName: string; from: string; to: string }[] } {
+    ): { changed: FlagRow[]; modified: number[]; renames: { maildirName: string; from: FlagState; to: FlagState }[] } {
       const system = new Set<string>();
       const keywords: string[] = [];
       for (const f of flags) {
@@ -195,7 +196,7 @@ export function createMessagesRepo(db: Db, bus: EventBus) {
         let modseq = 0;
         const changed: FlagRow[] = [];
         const modified: number[] = [];
-        const renames: { maildirName: string; from: string; to: string }[] = [];
+        const renames: { maildirName: string; from: FlagState; to: FlagState }[] = [];
         for (const r of rows) {
           if (unchangedSince !== undefined && r.modseq > unchangedSince) {
             modified.push(r.uid);
@@ -218,9 +219,7 @@ export function createMessagesRepo(db: Db, bus: EventBus) {
             .run();
           const after = { ...r, ...next, modseq };
           changed.push(after);
-          const from = flagLetters(r);
-          const to = flagLetters(after);
-          if (from !== to) renames.push({ maildirName: r.maildir_name, from, to });
+          renames.push({ maildirName: r.maildir_name, from: r, to: after });
         }
         return { changed, modified, renames, modseq };
       });
@@ -308,7 +307,7 @@ export function createMessagesRepo(db: Db, bus: EventBus) {
           .where(eq(users.id, userId))
           .run();
       return {
-        expunged: gone.map((g) => ({ uid: g.uid, maildirName: g.maildir_name, letters: flagLetters(g) })),
+        expunged: gone.map((g) => ({ uid: g.uid, maildirName: g.maildir_name, flags: g })),
         modseq,
       };
     },

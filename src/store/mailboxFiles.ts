@@ -4,12 +4,23 @@
  * so a reader that misses a file under its expected name looks for the same base name with other letters (a
  * crash between the index commit and the rename, or Dovecot having renamed it); new files (APPEND, COPY) are
  * complete and fsync'd, and their directory fsync'd, before the caller indexes them; files of expunged messages
- * are unlinked only after the index commit.
+ * are unlinked only after the index commit; keywords appear as Dovecot's keyword letters (keywords.ts).
  */
 import { existsSync, linkSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { keywordLetters } from './keywords.ts';
 import { ensureMaildir, folderDir, fsyncDirAsync, uniqueName, userDir } from './maildir.ts';
+
+/** A message's flags as the index has them; the file name's info part is derived from them. */
+export interface FileFlags {
+  seen: boolean;
+  answered: boolean;
+  flagged: boolean;
+  deleted: boolean;
+  draft: boolean;
+  keywords: readonly string[];
+}
 
 export class UserMaildir {
   readonly root: string;
@@ -23,8 +34,14 @@ export class UserMaildir {
     return folderDir(this.root, onDiskName(mailbox));
   }
 
-  file(mailbox: string, maildirName: string, letters: string): string {
-    return join(this.dir(mailbox), 'cur', `${maildirName}:2,${letters}`);
+  /** The info letters for `f` in `mailbox`: system flags (D F R S T) then keyword letters, as Dovecot sorts them. */
+  letters(mailbox: string, f: FileFlags, assign = false): string {
+    const sys = `${f.draft ? 'D' : ''}${f.flagged ? 'F' : ''}${f.answered ? 'R' : ''}${f.seen ? 'S' : ''}${f.deleted ? 'T' : ''}`;
+    return sys + keywordLetters(this.dir(mailbox), f.keywords, assign);
+  }
+
+  file(mailbox: string, maildirName: string, f: FileFlags): string {
+    return join(this.dir(mailbox), 'cur', `${maildirName}:2,${this.letters(mailbox, f)}`);
   }
 
   ensure(mailbox: string): string {
@@ -34,9 +51,9 @@ export class UserMaildir {
   }
 
   /** The message bytes; falls back to a scan of cur/ and new/ for the base name. */
-  async read(mailbox: string, maildirName: string, letters: string): Promise<Buffer> {
+  async read(mailbox: string, maildirName: string, flags: FileFlags): Promise<Buffer> {
     try {
-      return await readFile(this.file(mailbox, maildirName, letters));
+      return await readFile(this.file(mailbox, maildirName, flags));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       const found = this.find(mailbox, maildirName);
@@ -56,13 +73,19 @@ export class UserMaildir {
   }
 
   /** Mirrors flag changes into file names (after the index commit; failures are returned, not thrown). */
-  async renameFlags(mailbox: string, renames: { maildirName: string; from: string; to: string }[]): Promise<number> {
+  async renameFlags(
+    mailbox: string,
+    renames: { maildirName: string; from: FileFlags; to: FileFlags }[],
+  ): Promise<number> {
     let failed = 0;
     await Promise.all(
       renames.map(async (r) => {
-        const target = this.file(mailbox, r.maildirName, r.to);
+        const dir = join(this.dir(mailbox), 'cur');
+        const target = join(dir, `${r.maildirName}:2,${this.letters(mailbox, r.to, true)}`);
+        const source = this.file(mailbox, r.maildirName, r.from);
+        if (source === target) return;
         try {
-          await rename(this.file(mailbox, r.maildirName, r.from), target);
+          await rename(source, target);
         } catch {
           const found = this.find(mailbox, r.maildirName);
           if (found && found !== target) {
@@ -81,7 +104,7 @@ export class UserMaildir {
   }
 
   /** Writes a new message file into `mailbox` (tmp/ -> fsync -> link into cur/ -> fsync cur/). */
-  async writeNew(mailbox: string, data: Buffer, letters: string): Promise<{ maildirName: string; path: string }> {
+  async writeNew(mailbox: string, data: Buffer, flags: FileFlags): Promise<{ maildirName: string; path: string }> {
     const dir = this.ensure(mailbox);
     const base = `${uniqueName()},S=${data.length}`;
     const tmp = join(dir, 'tmp', base);
@@ -92,7 +115,7 @@ export class UserMaildir {
     } finally {
       await fh.close();
     }
-    const path = join(dir, 'cur', `${base}:2,${letters}`);
+    const path = join(dir, 'cur', `${base}:2,${this.letters(mailbox, flags, true)}`);
     try {
       linkSync(tmp, path);
     } finally {
@@ -109,15 +132,15 @@ export class UserMaildir {
   async linkInto(
     fromMailbox: string,
     toMailbox: string,
-    items: { maildirName: string; letters: string; size: number }[],
+    items: { maildirName: string; flags: FileFlags; size: number }[],
   ): Promise<{ maildirName: string; path: string }[]> {
     const dir = this.ensure(toMailbox);
     const created: { maildirName: string; path: string }[] = [];
     try {
       for (const it of items) {
         const base = `${uniqueName()},S=${it.size}`;
-        const path = join(dir, 'cur', `${base}:2,${it.letters}`);
-        let src = this.file(fromMailbox, it.maildirName, it.letters);
+        const path = join(dir, 'cur', `${base}:2,${this.letters(toMailbox, it.flags, true)}`);
+        let src = this.file(fromMailbox, it.maildirName, it.flags);
         if (!existsSync(src)) src = this.find(fromMailbox, it.maildirName) ?? src;
         linkSync(src, path);
         created.push({ maildirName: base, path });
@@ -131,9 +154,9 @@ export class UserMaildir {
   }
 
   /** Unlinks files of expunged messages (after the commit). */
-  remove(mailbox: string, items: { maildirName: string; letters: string }[]): void {
+  remove(mailbox: string, items: { maildirName: string; flags: FileFlags }[]): void {
     for (const it of items) {
-      const p = this.file(mailbox, it.maildirName, it.letters);
+      const p = this.file(mailbox, it.maildirName, it.flags);
       try {
         unlinkSync(p);
       } catch {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { ImapFlow } from 'imapflow';
+import { RawImap } from '../helpers/imap.ts';
 import { freePort } from '../helpers/ports.ts';
 import { ehlo, message } from '../helpers/smtp.ts';
 import { tmpDir } from '../helpers/tmp.ts';
@@ -41,7 +42,19 @@ test('Dovecot configured on the Mailyard mail_dir lists and fetches the delivere
   );
   for (const m of [message('first'), message('Grüße second'), multipart])
     assert.equal((await c.send('alice@remote.example', ['bob@example.com'], m)).data?.code, 250);
+  // Flags, keywords and a folder made through Mailyard's IMAP must be what Dovecot sees on the same Maildir.
+  const m = await RawImap.connect(ports.imap);
+  t.after(() => m.close());
+  await m.login('bob@example.com', 'password123');
+  await m.cmd('SELECT INBOX');
+  assert.match((await m.cmd('STORE 1 +FLAGS (\\Seen $Label1 Project-X)')).tagged, /OK/);
+  assert.match((await m.cmd('STORE 2 +FLAGS (\\Flagged)')).tagged, /OK/);
+  assert.match((await m.cmd('CREATE Projects/2026')).tagged, /OK/);
+  assert.match((await m.cmd('COPY 3 Projects/2026')).tagged, /OK \[COPYUID/);
+  await m.cmd('LOGOUT');
   const userRoot = join(config.storage.mail_dir, 'example.com', 'bob');
+  assert.equal(readFileSync(join(userRoot, 'dovecot-keywords'), 'utf8'), '0 $Label1\n1 Project-X\n');
+  assert.ok(readdirSync(join(userRoot, 'cur')).some((f) => f.endsWith(':2,Sab')));
   chownTree(join(config.storage.mail_dir, 'example.com'));
 
   const dir = tmpDir(t);
@@ -116,8 +129,17 @@ service imap-login {
     if (m.envelope!.subject === 'multipart') assert.equal(m.bodyStructure!.type, 'multipart/alternative');
   }
   assert.deepEqual(subjects, ['first', 'Grüße second', 'multipart']);
+  const flags: string[][] = [];
+  for await (const x of client.fetch('1:*', { flags: true }))
+    flags.push([...(x.flags ?? [])].filter((f) => f !== '\\Recent').sort());
+  assert.deepEqual(flags, [['$Label1', 'Project-X', '\\Seen'], ['\\Flagged'], []]);
   const list = await client.list();
   assert.ok(list.some((l) => l.path === 'INBOX'));
+  // Dovecot's Maildir++ layout uses '.' where Mailyard's IMAP uses '/'.
+  const projects = list.find((l) => l.path === 'Projects.2026' || l.path === 'Projects/2026');
+  assert.ok(projects, JSON.stringify(list.map((l) => l.path)));
+  const st = await client.status(projects.path, { messages: true });
+  assert.equal((st as { messages?: number }).messages, 1);
 });
 
 function readFileSafe(p: string) {

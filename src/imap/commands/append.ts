@@ -5,7 +5,6 @@
  * checks the quota (NO [OVERQUOTA], file removed); the answer carries APPENDUID, preceded by EXISTS when the
  * target is the selected mailbox.
  */
-import { flagLetters } from '../../repos/mailboxes.ts';
 import { parseIndexHeaders } from '../../store/headers.ts';
 import { removeQuietly } from '../../store/mailboxFiles.ts';
 import { quotaOf } from '../auth.ts';
@@ -40,14 +39,15 @@ export const append: CommandSpec = {
     if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'TRYCREATE');
     const quota = quotaOf(s.deps, user);
     if (quota.limit > 0 && quota.used + data.length > quota.limit) throw new ImapNo('Quota exceeded', 'OVERQUOTA');
-    const letters = flagLetters({
+    const fileFlags = {
       seen: flags.includes('\\Seen'),
       answered: flags.includes('\\Answered'),
       flagged: flags.includes('\\Flagged'),
       deleted: flags.includes('\\Deleted'),
       draft: flags.includes('\\Draft'),
-    });
-    const file = await user.files.writeNew(box.name, data, letters);
+      keywords: flags.filter((f) => !f.startsWith('\\')),
+    };
+    const file = await user.files.writeNew(box.name, data, fileFlags);
     const h = parseIndexHeaders(data.subarray(0, 64 * 1024));
     try {
       const r = s.deps.repos.messages.insert(

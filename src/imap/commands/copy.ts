@@ -7,7 +7,6 @@
  */
 
 import type { MailboxRow } from '../../../schema/db/tables.ts';
-import { flagLetters } from '../../repos/mailboxes.ts';
 import { flagsOf } from '../../repos/messages.ts';
 import { removeQuietly } from '../../store/mailboxFiles.ts';
 import { quotaOf } from '../auth.ts';
@@ -33,7 +32,7 @@ export async function moveMessages(
   const files = await user.files.linkInto(
     from.name,
     to.name,
-    rows.map((r) => ({ maildirName: r.maildir_name, letters: flagLetters(r), size: r.size })),
+    rows.map((r) => ({ maildirName: r.maildir_name, flags: r, size: r.size })),
   );
   let result: ReturnType<typeof s.deps.repos.messages.insert>;
   try {
@@ -68,11 +67,7 @@ export async function moveMessages(
       uids: result.uids,
       modseq: result.modseq,
     });
-  if (result.expunged)
-    user.files.remove(
-      from.name,
-      result.expunged.map((e) => ({ maildirName: e.maildirName, letters: e.letters })),
-    );
+  if (result.expunged) user.files.remove(from.name, result.expunged);
   return {
     code: `COPYUID ${result.uidvalidity} ${toSequenceSet(rows.map((r) => r.uid))} ${toSequenceSet(result.uids)}`,
     expunged: result.expunged?.map((e) => e.uid) ?? [],

@@ -7,7 +7,6 @@
  */
 
 import type { MessageRow } from '../../../schema/db/tables.ts';
-import { flagLetters } from '../../repos/mailboxes.ts';
 import { flagsOf } from '../../repos/messages.ts';
 import { type ParsedMessage, parsedMessage, parseSectionSpec } from '../mime/index.ts';
 import { inSequenceSet, parseSequenceSet, toSequenceSet } from '../protocol/sequenceSet.ts';
@@ -156,9 +155,7 @@ function run(byUid: boolean): CommandSpec['handler'] {
       const rows = all.filter(
         (row) => (changedSince === undefined || row.modseq > changedSince) && box.seqOf(row.uid) > 0,
       );
-      const reads = content
-        ? readAhead(rows, (row) => user.files.read(box.box.name, row.maildir_name, flagLetters(row)))
-        : null;
+      const reads = content ? readAhead(rows, (row) => user.files.read(box.box.name, row.maildir_name, row)) : null;
       for (const [k, row] of rows.entries()) {
         const seq = box.seqOf(row.uid);
         let msg: ParsedMessage | undefined;

@@ -4,7 +4,6 @@
  * (or UIDs for UID SEARCH) of what this session knows; with a MODSEQ key the reply ends with the highest
  * mod-sequence of the matches; RETURN (...) answers ESEARCH instead; SAVE (SEARCHRES) is not supported.
  */
-import { flagLetters as letters } from '../../repos/mailboxes.ts';
 import { flagsOf } from '../../repos/messages.ts';
 import { toSequenceSet } from '../protocol/sequenceSet.ts';
 import { ImapBad } from '../protocol/types.ts';
@@ -44,7 +43,7 @@ function run(byUid: boolean): CommandSpec['handler'] {
       maxUid: box.uids.length ? box.uids[box.uids.length - 1]! : 0,
       loadRaw: (m) => {
         const r = byUidRow.get(m.uid)!;
-        return user.files.read(box.box.name, r.maildir_name, letters(r));
+        return user.files.read(box.box.name, r.maildir_name, r);
       },
     });
     const ids = found.map((m) => (byUid ? m.uid : m.seq)).sort((a, b) => a - b);

@@ -50,12 +50,14 @@ test('APPEND with flags and an internal date: FETCH gives the same INTERNALDATE,
   );
   const files = cur(folder(s, 'bob@example.com', 'Drafts'));
   assert.equal(files.length, 1);
-  assert.match(files[0]!, new RegExp(`,S=${BODY.length}:2,DS$`));
+  // $Label is keyword 0 of the folder: letter 'a' after the system flags (Dovecot's dovecot-keywords).
+  assert.match(files[0]!, new RegExp(`,S=${BODY.length}:2,DSa$`));
+  assert.equal(readFileSync(join(folder(s, 'bob@example.com', 'Drafts'), 'dovecot-keywords'), 'utf8'), '0 $Label\n');
   assert.ok(readFileSync(join(folder(s, 'bob@example.com', 'Drafts'), 'cur', files[0]!)).equals(BODY));
   // The flags in the file name follow STORE.
   await c.cmd('UID STORE 1 -FLAGS (\\Draft)');
   await c.cmd('UID STORE 1 +FLAGS (\\Flagged \\Answered)');
-  assert.match(cur(folder(s, 'bob@example.com', 'Drafts'))[0]!, /:2,FRS$/);
+  assert.match(cur(folder(s, 'bob@example.com', 'Drafts'))[0]!, /:2,FRSa$/);
   assert.equal(
     (await c.cmd('UID FETCH 1 FLAGS')).lines[0],
     '* 1 FETCH (UID 1 FLAGS (\\Seen \\Answered \\Flagged $Label \\Recent))',

@@ -39,7 +39,7 @@ test('STORE: +FLAGS/-FLAGS/FLAGS, .SILENT, keywords; index, FETCH and Maildir fi
   const names = readdirSync(s.curDir('bob@example.com')).sort();
   assert.deepEqual(
     names.map((n) => n.slice(n.indexOf(':2,'))),
-    [':2,FS', ':2,S', ':2,DR'],
+    [':2,FSa', ':2,S', ':2,DR'],
   );
   const rows = s.inbox('bob@example.com').rows;
   assert.deepEqual(

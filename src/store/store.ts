@@ -3,8 +3,8 @@
  * Order (RFC 5321 6.1: accept only what is safely stored): stream DATA into a spool file under <mail_dir>/.spool
  * (same filesystem as the Maildirs) while counting its size -> fsync it -> hard-link it into each target's cur/
  * (copy where a link is impossible) -> fsync each cur/ -> index all targets and record the delivery events in one
- * SQLite transaction (with the queue rows of copies forwarded to remote addresses, linked into <mail_dir>/.queue)
- * -> remove the spool name. Rules: on any failure every file this call created is removed and
+ * SQLite transaction (with the queue rows of copies forwarded to remote addresses, linked into <mail_dir>/.queue),
+ * committed on the mail writer thread so the event loop serves other sessions meanwhile -> remove the spool name. Rules: on any failure every file this call created is removed and
  * nothing is indexed (the caller answers 451 4.3.0); the caller answers 250 only after deliver() resolved.
  */
 import { copyFileSync, linkSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
@@ -81,7 +81,14 @@ export function createStore(mailDir: string, repos: Repos) {
           for (const p of batch) fail(p, e);
           continue;
         }
-        const results = repos.mail.deliverBatch(batch.map((p) => p.job));
+        // Committed on the mail writer thread: the event loop goes on serving sessions during the commit's fsync.
+        let results: Awaited<ReturnType<Repos['mail']['deliverBatchAsync']>>;
+        try {
+          results = await repos.mail.deliverBatchAsync(batch.map((p) => p.job));
+        } catch (e) {
+          for (const p of batch) fail(p, e);
+          continue;
+        }
         for (const [i, r] of results.entries()) {
           const p = batch[i]!;
           if (!r.ok) {

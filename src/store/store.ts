@@ -7,7 +7,18 @@
  * committed on the mail writer thread so the event loop serves other sessions meanwhile -> remove the spool name. Rules: on any failure every file this call created is removed and
  * nothing is indexed (the caller answers 451 4.3.0); the caller answers 250 only after deliver() resolved.
  */
-import { copyFileSync, linkSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  fsync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  unlinkSync,
+  writeSync,
+  writevSync,
+} from 'node:fs';
 import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -53,6 +64,15 @@ interface Pending {
 
 /** Most deliveries committed together. */
 const MAX_BATCH = 256;
+/** Messages up to this size (with the trace headers) are collected in memory and written with one writev. */
+const SPOOL_IN_MEMORY = 256 * 1024;
+
+function writeRest(fd: number, rest: Buffer): void {
+  let off = 0;
+  while (off < rest.length) off += writeSync(fd, rest, off);
+}
+
+const fsyncFd = (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
 
 export function createStore(mailDir: string, repos: Repos) {
   const spoolDir = join(mailDir, '.spool');
@@ -109,7 +129,9 @@ export function createStore(mailDir: string, repos: Repos) {
     /**
      * Writes `prefix` then the stream into a new spool file and fsyncs it. The stream is always read to its
      * end, also after a write error or past maxSize, so the SMTP session can still answer (a for-await loop
-     * would destroy the stream when it exits early, leaving the client without a reply).
+     * would destroy the stream when it exits early, leaving the client without a reply). A message of up to
+     * SPOOL_IN_MEMORY bytes is collected first and written with one writev (few system calls, one trip to the
+     * thread pool: the fsync); a bigger one is streamed to the file as it arrives.
      */
     async spool(prefix: Buffer, source: Readable, maxSize: number): Promise<Spooled> {
       const unique = uniqueName();
@@ -119,13 +141,21 @@ export function createStore(mailDir: string, repos: Repos) {
       let failure: Error | null = null;
       const head: Buffer[] = [];
       let headLen = 0;
+      // In memory until SPOOL_IN_MEMORY, then streamed through a file handle.
+      let buffered: Buffer[] | null = [prefix];
       let fh: FileHandle | undefined;
-      try {
-        fh = await open(path, 'wx', 0o600);
-        await fh.write(prefix);
-      } catch (e) {
-        failure = e as Error;
-      }
+      let opening: Promise<void> | undefined;
+      const toFile = (chunks: Buffer[]) => {
+        opening = (async () => {
+          try {
+            fh = await open(path, 'wx', 0o600);
+            await fh.writev(chunks);
+          } catch (e) {
+            failure ??= e as Error;
+          }
+        })();
+        return opening;
+      };
       await new Promise<void>((resolve, reject) => {
         source.on('data', (chunk: Buffer) => {
           if (headLen < HEADER_LIMIT) {
@@ -134,7 +164,17 @@ export function createStore(mailDir: string, repos: Repos) {
           }
           size += chunk.length;
           if (size - prefix.length > maxSize) oversized = true;
-          if (failure || oversized || !fh) return;
+          if (failure || oversized) return;
+          if (buffered) {
+            buffered.push(chunk);
+            if (size <= SPOOL_IN_MEMORY) return;
+            const chunks = buffered;
+            buffered = null;
+            source.pause();
+            void toFile(chunks).then(() => source.resume());
+            return;
+          }
+          if (!fh) return;
           source.pause();
           fh.write(chunk).then(
             () => source.resume(),
@@ -149,16 +189,37 @@ export function createStore(mailDir: string, repos: Repos) {
       }).catch((e: Error) => {
         failure ??= e;
       });
-      try {
-        if (!failure && !oversized && fh) await fh.sync();
-      } catch (e) {
-        failure = e as Error;
+      await opening;
+      if (!failure && !oversized) {
+        if (buffered) {
+          // Small message: create, write and close on this thread (page-cache writes); only the fsync waits for
+          // the disk, on the thread pool.
+          let fd: number | undefined;
+          try {
+            fd = openSync(path, 'wx', 0o600);
+            const written = writevSync(fd, buffered);
+            // A regular file takes everything or reports why not; a short write means the disk filled up.
+            if (written < size) writeRest(fd, Buffer.concat(buffered).subarray(written));
+            await fsyncFd(fd);
+          } catch (e) {
+            failure = e as Error;
+          }
+          if (fd !== undefined) closeSync(fd);
+        } else {
+          try {
+            if (fh) await fh.sync();
+          } catch (e) {
+            failure = e as Error;
+          }
+        }
       }
+      buffered = null;
       await fh?.close().catch(() => {});
       if (failure) {
         safeUnlink(path);
         throw new StoreError(`cannot write the message to ${spoolDir}: ${failure.message}`, failure);
       }
+      // An oversized message leaves no file when it never left memory: discard() copes with a missing file.
       return { path, unique, size, headers: parseIndexHeaders(Buffer.concat(head)), oversized };
     },
 

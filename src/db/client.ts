@@ -1,7 +1,9 @@
 /**
  * The SQLite connection. Rules: this folder is the only place with SQLite-specific pragmas and SQL; the
- * repositories use Drizzle's query builder only, so they can move to PostgreSQL later. One connection per
- * process (better-sqlite3 is synchronous; WAL lets readers proceed during a write).
+ * repositories use Drizzle's query builder only, so they can move to PostgreSQL later (the mail writer thread,
+ * repos/mailWriter.ts, executes SQL text that Drizzle built, on a second connection opened with
+ * connectionPragmas()). One connection per process for everything else (better-sqlite3 is synchronous; WAL lets
+ * readers proceed during a write).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -28,17 +30,29 @@ export const dbOptions = (config: Pick<Config, 'database'>): DbOptions => ({
   busyTimeoutMs: config.database.busy_timeout * 1000,
 });
 
+/** The pragmas every connection to the database gets, in order (also the mail writer thread's). */
+export function connectionPragmas(opts: DbOptions): string[] {
+  return [
+    `journal_mode = ${opts.walEnabled ? 'WAL' : 'DELETE'}`,
+    // FULL in both modes: a committed transaction (and so an accepted message) survives power loss, not only a
+    // process crash.
+    'synchronous = FULL',
+    'foreign_keys = ON',
+    `busy_timeout = ${opts.busyTimeoutMs}`,
+  ];
+}
+
 export function openDatabase(opts: DbOptions) {
   if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
   const client = new Database(opts.path, { timeout: opts.busyTimeoutMs });
   installStatementCache(client);
-  client.pragma(`journal_mode = ${opts.walEnabled ? 'WAL' : 'DELETE'}`);
-  // FULL in both modes: a committed transaction (and so an accepted message) survives power loss, not only a
-  // process crash.
-  client.pragma('synchronous = FULL');
-  client.pragma('foreign_keys = ON');
-  client.pragma(`busy_timeout = ${opts.busyTimeoutMs}`);
+  for (const p of connectionPragmas(opts)) client.pragma(p);
   const db = drizzle({ client, relations });
+  // Another connection writes too (the mail writer thread). A deferred transaction that reads, then writes after
+  // the other connection committed, fails at once with SQLITE_BUSY (its snapshot is stale; the busy timeout does
+  // not apply), so transactions take the write lock when they begin (waiting up to the busy timeout).
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn, config) => transaction(fn, { behavior: 'immediate', ...config })) as typeof db.transaction;
   return db;
 }
 

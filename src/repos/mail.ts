@@ -1,46 +1,71 @@
 /**
  * Mail index repository: mailboxes and messages. Rules: a delivery to several mailboxes commits in one
  * transaction together with its delivery events and its forwarded copies' queue rows (one fsync), and only
- * then are the events published; a UID is
- * the mailbox's uidnext at insert time and uidnext only grows; every insert bumps the mailbox's highestmodseq;
- * a user's used_bytes changes in the same transaction as the rows it counts.
+ * then are the events published; a UID is the mailbox's uidnext at insert time and uidnext only grows; every
+ * insert bumps the mailbox's highestmodseq; a user's used_bytes changes in the same transaction as the rows it
+ * counts. deliver()/deliverBatch() commit on this connection (blocking the event loop for the commit's fsync);
+ * deliverBatchAsync() commits on the mail writer thread (mailWriter.ts) when the database is a file.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { deliveryEvents, type MailboxRow, mailboxes, messages, outboundQueue, users } from '../../schema/db/tables.ts';
-import type { Db } from '../db/client.ts';
+import { type MailboxRow, mailboxes, messages } from '../../schema/db/tables.ts';
+import { connectionPragmas, type Db } from '../db/client.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { DeliveryEvent } from '../events/topics.ts';
-import { type NewDeliveryEvent, toDeliveryEvent, toEventRow } from './deliveryEvents.ts';
+import { type NewDeliveryEvent, toDeliveryEvent } from './deliveryEvents.ts';
+import { createMailWriter, type MailWriter } from './mailWriter.ts';
+import type { NewMessage } from './mailWrites.ts';
+import {
+  createMailWrites,
+  type DeliveryJob,
+  deliveryStatements,
+  eventRows,
+  type StoredMessage,
+  type WriteResult,
+} from './mailWrites.ts';
 import type { NewQueueEntry } from './queue.ts';
 
-export interface NewMessage {
-  userId: number;
-  mailboxId: number;
-  maildirName: string;
-  size: number;
-  internalDate: number;
-  messageId: string | null;
-  subject: string | null;
-  fromAddr: string | null;
-  dateHeader: number | null;
-  seen?: boolean;
-}
-
-export interface StoredMessage {
-  userId: number;
-  mailboxId: number;
-  uid: number;
-  modseq: number;
-}
+export type { DeliveryJob, NewMessage, StoredMessage } from './mailWrites.ts';
 
 export function createMailRepo(db: Db, bus: EventBus) {
+  let writes: ReturnType<typeof createMailWrites> | undefined;
+  let writer: MailWriter | undefined;
+  let statements: ReturnType<typeof deliveryStatements> | undefined;
+  const client = db.$client;
+  // Built on first use (the repositories may be created before the tables exist).
+  let mailboxByName: ReturnType<typeof prepareMailboxByName> | undefined;
+  const prepareMailboxByName = () =>
+    db
+      .select()
+      .from(mailboxes)
+      .where(and(eq(mailboxes.user_id, sql.placeholder('user')), eq(mailboxes.name, sql.placeholder('name'))))
+      .prepare();
+
+  /** Maps committed rows to results and publishes their events (after the commit). */
+  const publish = (jobs: DeliveryJob[], written: WriteResult[], now: number): BatchResult[] =>
+    written.map((w, i): BatchResult => {
+      if (!w.ok) return w;
+      const r = {
+        ok: true as const,
+        stored: w.stored,
+        events: eventRows(jobs[i]!, w.eventIds, now).map(toDeliveryEvent),
+      };
+      for (const s of r.stored)
+        bus.publish('mailbox.changed', {
+          userId: s.userId,
+          mailboxId: s.mailboxId,
+          kind: 'exists',
+          uids: [s.uid],
+          modseq: s.modseq,
+        });
+      for (const e of r.events) bus.publish('delivery', e);
+      for (const f of jobs[i]!.forwards) bus.publish('queue.changed', { queueId: f.queue_id, status: 'queued' });
+      return r;
+    });
+
   const repo = {
     mailbox(userId: number, name: string): MailboxRow | undefined {
-      return db
-        .select()
-        .from(mailboxes)
-        .where(and(eq(mailboxes.user_id, userId), eq(mailboxes.name, name)))
-        .get();
+      mailboxByName ??= prepareMailboxByName();
+      return mailboxByName.get({ user: userId, name });
     },
 
     /**
@@ -59,34 +84,40 @@ export function createMailRepo(db: Db, bus: EventBus) {
      * fails, every delivery of the batch is reported failed. Events are published after the commit.
      */
     deliverBatch(jobs: DeliveryJob[]): BatchResult[] {
-      let results: BatchResult[] = [];
-      try {
-        results = db.transaction((tx) =>
-          jobs.map((job): BatchResult => {
-            try {
-              return { ok: true as const, ...tx.transaction((sp) => insertDelivery(sp as unknown as Db, job)) };
-            } catch (error) {
-              return { ok: false as const, error: error as Error };
-            }
+      writes ??= createMailWrites(db);
+      const now = Date.now();
+      return publish(jobs, writes.writeBatch(jobs, now), now);
+    },
+
+    /**
+     * deliverBatch() committed on the mail writer thread, so the event loop is free during the commit's fsync.
+     * Same results and rules; an in-memory database commits in-process.
+     */
+    async deliverBatchAsync(jobs: DeliveryJob[]): Promise<BatchResult[]> {
+      if (client.memory) return repo.deliverBatch(jobs);
+      if (!writer) {
+        statements ??= deliveryStatements(db);
+        const busyTimeoutMs = Number(client.pragma('busy_timeout', { simple: true }));
+        writer = createMailWriter({
+          path: client.name,
+          busyTimeoutMs,
+          pragmas: connectionPragmas({
+            path: client.name,
+            walEnabled: String(client.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal',
+            busyTimeoutMs,
           }),
-        );
-      } catch (error) {
-        return jobs.map(() => ({ ok: false as const, error: error as Error }));
+          sql: statements.text,
+        });
       }
-      results.forEach((r, i) => {
-        if (!r.ok) return;
-        for (const s of r.stored)
-          bus.publish('mailbox.changed', {
-            userId: s.userId,
-            mailboxId: s.mailboxId,
-            kind: 'exists',
-            uids: [s.uid],
-            modseq: s.modseq,
-          });
-        for (const e of r.events) bus.publish('delivery', e);
-        for (const f of jobs[i]!.forwards) bus.publish('queue.changed', { queueId: f.queue_id, status: 'queued' });
-      });
-      return results;
+      const now = Date.now();
+      const encoded = jobs.map((j) => statements!.encode(j, now));
+      return publish(jobs, await writer.write(encoded), now);
+    },
+
+    /** Stops the mail writer thread once its batches are committed (before the database is closed). */
+    async close(): Promise<void> {
+      await writer?.close();
+      writer = undefined;
     },
 
     messages(mailboxId: number) {
@@ -96,63 +127,10 @@ export function createMailRepo(db: Db, bus: EventBus) {
   return repo;
 }
 
-export interface DeliveryJob {
-  items: NewMessage[];
-  events: NewDeliveryEvent[];
-  forwards: NewQueueEntry[];
-}
 export interface DeliveryResult {
   stored: StoredMessage[];
   events: DeliveryEvent[];
 }
 export type BatchResult = ({ ok: true } & DeliveryResult) | { ok: false; error: Error };
-
-/** The writes of one delivery (runs inside a transaction or savepoint). */
-function insertDelivery(tx: Db, { items, events, forwards }: DeliveryJob): DeliveryResult {
-  const now = Date.now();
-  if (forwards.length)
-    tx.insert(outboundQueue)
-      .values(forwards.map((f) => ({ ...f, next_attempt_at: now, expires_at: f.expires_at ?? now + 5 * 86_400_000 })))
-      .run();
-  const stored: StoredMessage[] = [];
-  for (const m of items) {
-    const box = tx
-      .update(mailboxes)
-      .set({ uidnext: sql`${mailboxes.uidnext} + 1`, highestmodseq: sql`${mailboxes.highestmodseq} + 1` })
-      .where(eq(mailboxes.id, m.mailboxId))
-      .returning({ uidnext: mailboxes.uidnext, modseq: mailboxes.highestmodseq })
-      .get();
-    if (!box) throw new Error(`mailbox ${m.mailboxId} disappeared during delivery`);
-    const uid = box.uidnext - 1;
-    tx.insert(messages)
-      .values({
-        mailbox_id: m.mailboxId,
-        uid,
-        modseq: box.modseq,
-        seen: m.seen ?? false,
-        internal_date: m.internalDate,
-        size: m.size,
-        maildir_name: m.maildirName,
-        message_id: m.messageId,
-        subject: m.subject,
-        from_addr: m.fromAddr,
-        date_header: m.dateHeader,
-      })
-      .run();
-    tx.update(users)
-      .set({ used_bytes: sql`${users.used_bytes} + ${m.size}` })
-      .where(eq(users.id, m.userId))
-      .run();
-    stored.push({ userId: m.userId, mailboxId: m.mailboxId, uid, modseq: box.modseq });
-  }
-  const rows = events.length
-    ? tx
-        .insert(deliveryEvents)
-        .values(events.map((e) => toEventRow(e, now)))
-        .returning()
-        .all()
-    : [];
-  return { stored, events: rows.map(toDeliveryEvent) };
-}
 
 export type MailRepo = ReturnType<typeof createMailRepo>;

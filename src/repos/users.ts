@@ -3,7 +3,7 @@
  * standard mailboxes (INBOX, Sent, Drafts, Trash, Junk, Archive with SPECIAL-USE) in the same transaction;
  * the domain's max_users is enforced inside that transaction; writes commit, then publish `user.changed`.
  */
-import { and, asc, count, eq, gt } from 'drizzle-orm';
+import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import { domains, mailboxes, type UserRow, users } from '../../schema/db/tables.ts';
 import type { Db } from '../db/client.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -30,6 +30,23 @@ export interface NewUser {
 export type UserPatch = Partial<Pick<UserRow, 'full_name' | 'quota' | 'status' | 'totp_secret' | 'totp_enabled'>>;
 
 export function createUsersRepo(db: Db, bus: EventBus) {
+  // The per-message lookups (SMTP RCPT and DATA) as prepared queries, built on first use (the repositories may be
+  // created before the tables exist): no query building per call.
+  let byEmail: ReturnType<typeof prepareByEmail> | undefined;
+  let byId: ReturnType<typeof prepareById> | undefined;
+  const prepareByEmail = () =>
+    db
+      .select()
+      .from(users)
+      .where(eq(users.email, sql.placeholder('email')))
+      .prepare();
+  const prepareById = () =>
+    db
+      .select()
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .prepare();
+
   const repo = {
     get(email: string): UserRow | undefined {
       let address: string;
@@ -38,7 +55,8 @@ export function createUsersRepo(db: Db, bus: EventBus) {
       } catch {
         return undefined;
       }
-      return db.select().from(users).where(eq(users.email, address)).get();
+      byEmail ??= prepareByEmail();
+      return byEmail.get({ email: address });
     },
 
     require(email: string): UserRow {
@@ -48,7 +66,8 @@ export function createUsersRepo(db: Db, bus: EventBus) {
     },
 
     byId(id: number): UserRow | undefined {
-      return db.select().from(users).where(eq(users.id, id)).get();
+      byId ??= prepareById();
+      return byId.get({ id });
     },
 
     list(opts: { domainId?: number; after?: number; limit?: number } = {}): UserRow[] {

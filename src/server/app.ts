@@ -156,6 +156,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
           log.info({ graceMs }, 'shutting down: no new connections, waiting for in-flight transactions');
           clearInterval(pruneTimer);
           await Promise.all(listeners.map((l) => l.stop(graceMs)));
+          await repos.mail.close();
           closeDatabase(db);
           log.info('mailyard stopped');
         })();

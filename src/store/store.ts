@@ -3,12 +3,23 @@
  * Order (RFC 5321 6.1: accept only what is safely stored): stream DATA into a spool file under <mail_dir>/.spool
  * (same filesystem as the Maildirs) while counting its size -> fsync it -> hard-link it into each target's cur/
  * (copy where a link is impossible) -> fsync each cur/ -> index all targets and record the delivery events in one
- * SQLite transaction (with the queue rows of copies forwarded to remote addresses, linked into <mail_dir>/.queue)
- * -> remove the spool name. Rules: on any failure every file this call created is removed and
+ * SQLite transaction (with the queue rows of copies forwarded to remote addresses, linked into <mail_dir>/.queue),
+ * committed on the mail writer thread so the event loop serves other sessions meanwhile -> remove the spool name. Rules: on any failure every file this call created is removed and
  * nothing is indexed (the caller answers 451 4.3.0); the caller answers 250 only after deliver() resolved.
  */
-import { copyFileSync, linkSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
-import { type FileHandle, open, unlink } from 'node:fs/promises';
+import {
+  closeSync,
+  copyFileSync,
+  fsync,
+  linkSync,
+  mkdirSync,
+  open,
+  readdirSync,
+  unlinkSync,
+  writeSync,
+  writevSync,
+} from 'node:fs';
+import { type FileHandle, open as openHandle, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { NewDeliveryEvent } from '../repos/deliveryEvents.ts';
@@ -53,6 +64,18 @@ interface Pending {
 
 /** Most deliveries committed together. */
 const MAX_BATCH = 256;
+/** Messages up to this size (with the trace headers) are collected in memory and written with one writev. */
+const SPOOL_IN_MEMORY = 256 * 1024;
+
+function writeRest(fd: number, rest: Buffer): void {
+  let off = 0;
+  while (off < rest.length) off += writeSync(fd, rest, off);
+}
+
+const openFd = (path: string) =>
+  new Promise<number>((resolve, reject) => open(path, 'wx', 0o600, (e, fd) => (e ? reject(e) : resolve(fd))));
+
+const fsyncFd = (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
 
 export function createStore(mailDir: string, repos: Repos) {
   const spoolDir = join(mailDir, '.spool');
@@ -69,9 +92,36 @@ export function createStore(mailDir: string, repos: Repos) {
     p.reject(new StoreError(`delivery failed: ${(e as Error).message}`, e));
   };
 
+  /** Commits a batch whose files and directories are durable, then settles its deliveries. Never rejects. */
+  async function commit(batch: Pending[]): Promise<void> {
+    // Committed on the mail writer thread: the event loop goes on serving sessions during the commit's fsync.
+    let results: Awaited<ReturnType<Repos['mail']['deliverBatchAsync']>>;
+    try {
+      results = await repos.mail.deliverBatchAsync(batch.map((p) => p.job));
+    } catch (e) {
+      for (const p of batch) fail(p, e);
+      return;
+    }
+    for (const [i, r] of results.entries()) {
+      const p = batch[i]!;
+      if (!r.ok) {
+        fail(p, r.error);
+        continue;
+      }
+      // The spool name is only a leftover now (every mailbox has its own link): remove it off the event loop.
+      unlink(p.spooled.path).catch(() => {});
+      p.resolve(r.stored);
+    }
+  }
+
+  /**
+   * Pipelined: while one batch commits, the next one's directories are fsync'd and its commit is queued behind
+   * (the writer commits in order); at most two commits are in flight.
+   */
   async function drain(): Promise<void> {
     if (draining) return;
     draining = true;
+    let previous: Promise<void> = Promise.resolve();
     try {
       while (pending.length) {
         const batch = pending.splice(0, MAX_BATCH);
@@ -81,28 +131,25 @@ export function createStore(mailDir: string, repos: Repos) {
           for (const p of batch) fail(p, e);
           continue;
         }
-        const results = repos.mail.deliverBatch(batch.map((p) => p.job));
-        for (const [i, r] of results.entries()) {
-          const p = batch[i]!;
-          if (!r.ok) {
-            fail(p, r.error);
-            continue;
-          }
-          // The spool name is only a leftover now (every mailbox has its own link): remove it off the event loop.
-          unlink(p.spooled.path).catch(() => {});
-          p.resolve(r.stored);
-        }
+        const committing = commit(batch);
+        await previous;
+        previous = committing;
       }
+      await previous;
     } finally {
       draining = false;
     }
+    // Deliveries that arrived while the last commit was awaited.
+    if (pending.length) void drain();
   }
 
   const store = {
     /**
      * Writes `prefix` then the stream into a new spool file and fsyncs it. The stream is always read to its
      * end, also after a write error or past maxSize, so the SMTP session can still answer (a for-await loop
-     * would destroy the stream when it exits early, leaving the client without a reply).
+     * would destroy the stream when it exits early, leaving the client without a reply). A message of up to
+     * SPOOL_IN_MEMORY bytes is collected first and written with one writev (few system calls and trips to the
+     * thread pool: open, fsync); a bigger one is streamed to the file as it arrives.
      */
     async spool(prefix: Buffer, source: Readable, maxSize: number): Promise<Spooled> {
       const unique = uniqueName();
@@ -112,13 +159,21 @@ export function createStore(mailDir: string, repos: Repos) {
       let failure: Error | null = null;
       const head: Buffer[] = [];
       let headLen = 0;
+      // In memory until SPOOL_IN_MEMORY, then streamed through a file handle.
+      let buffered: Buffer[] | null = [prefix];
       let fh: FileHandle | undefined;
-      try {
-        fh = await open(path, 'wx', 0o600);
-        await fh.write(prefix);
-      } catch (e) {
-        failure = e as Error;
-      }
+      let opening: Promise<void> | undefined;
+      const toFile = (chunks: Buffer[]) => {
+        opening = (async () => {
+          try {
+            fh = await openHandle(path, 'wx', 0o600);
+            await fh.writev(chunks);
+          } catch (e) {
+            failure ??= e as Error;
+          }
+        })();
+        return opening;
+      };
       await new Promise<void>((resolve, reject) => {
         source.on('data', (chunk: Buffer) => {
           if (headLen < HEADER_LIMIT) {
@@ -127,7 +182,17 @@ export function createStore(mailDir: string, repos: Repos) {
           }
           size += chunk.length;
           if (size - prefix.length > maxSize) oversized = true;
-          if (failure || oversized || !fh) return;
+          if (failure || oversized) return;
+          if (buffered) {
+            buffered.push(chunk);
+            if (size <= SPOOL_IN_MEMORY) return;
+            const chunks = buffered;
+            buffered = null;
+            source.pause();
+            void toFile(chunks).then(() => source.resume());
+            return;
+          }
+          if (!fh) return;
           source.pause();
           fh.write(chunk).then(
             () => source.resume(),
@@ -142,16 +207,37 @@ export function createStore(mailDir: string, repos: Repos) {
       }).catch((e: Error) => {
         failure ??= e;
       });
-      try {
-        if (!failure && !oversized && fh) await fh.sync();
-      } catch (e) {
-        failure = e as Error;
+      await opening;
+      if (!failure && !oversized) {
+        if (buffered) {
+          // Small message: one write on this thread (to the page cache, tens of microseconds); the open (which
+          // can wait for the directory and the journal) and the fsync run on the thread pool.
+          let fd: number | undefined;
+          try {
+            fd = await openFd(path);
+            const written = writevSync(fd, buffered);
+            // A regular file takes everything or reports why not; a short write means the disk filled up.
+            if (written < size) writeRest(fd, Buffer.concat(buffered).subarray(written));
+            await fsyncFd(fd);
+          } catch (e) {
+            failure = e as Error;
+          }
+          if (fd !== undefined) closeSync(fd);
+        } else {
+          try {
+            if (fh) await fh.sync();
+          } catch (e) {
+            failure = e as Error;
+          }
+        }
       }
+      buffered = null;
       await fh?.close().catch(() => {});
       if (failure) {
         safeUnlink(path);
         throw new StoreError(`cannot write the message to ${spoolDir}: ${failure.message}`, failure);
       }
+      // An oversized message leaves no file when it never left memory: discard() copes with a missing file.
       return { path, unique, size, headers: parseIndexHeaders(Buffer.concat(head)), oversized };
     },
 

@@ -71,6 +71,27 @@ test('a delivered message is the sent bytes plus the prepended trace headers; th
   assert.equal(readdirSync(join(curDir('bob@example.com'), '..', 'new')).length, 0);
 });
 
+test('a message bigger than the in-memory spool limit is streamed to disk and stored byte-exact', async (t) => {
+  const { ports, inbox, curDir } = await mailServer(t);
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  // ~1.2 MB in lines of varied content (the store collects up to 256 KiB in memory, then streams).
+  const lines = Array.from(
+    { length: 16_000 },
+    (_, i) => `${i.toString(36).padStart(6, '0')} ${'x'.repeat(i % 120)}\r\n`,
+  );
+  const body = message('Big one', lines.join(''));
+  const r = await c.send('alice@remote.example', ['bob@example.com'], body);
+  assert.equal(r.data?.code, 250);
+  const files = readdirSync(curDir('bob@example.com'));
+  assert.equal(files.length, 1);
+  const bytes = readFileSync(join(curDir('bob@example.com'), files[0]!));
+  const headerEnd = bytes.indexOf(Buffer.from('From: Alice'));
+  assert.ok(bytes.subarray(headerEnd).equals(Buffer.from(body)), 'byte-identical after the trace headers');
+  assert.equal(inbox('bob@example.com').rows[0]!.size, bytes.length);
+  assert.equal(inbox('bob@example.com').rows[0]!.subject, 'Big one');
+});
+
 test('UIDs grow in delivery order; user+tag, case-insensitive local parts, aliases and catch-all deliver', async (t) => {
   const { app, ports, inbox } = await mailServer(t);
   const c = await ehlo(ports.relay);

@@ -427,10 +427,9 @@ function applyFlags(r: Flags, mode: StoreMode, system: Set<string>, keywords: st
   }
   const lower = (k: string) => k.toLowerCase();
   if (mode === 'replace') out.keywords = [...keywords];
-  else if (mode === 'add')
-    for (const k of keywords)
-      if (!out.keywords.some((x) => lower(x) === lower(k))) out.keywords.push(k);
-      else out.keywords = out.keywords.filter((x) => !keywords.some((k) => lower(k) === lower(x)));
+  else if (mode === 'add') {
+    for (const k of keywords) if (!out.keywords.some((x) => lower(x) === lower(k))) out.keywords.push(k);
+  } else out.keywords = out.keywords.filter((x) => !keywords.some((k) => lower(k) === lower(x)));
   return out;
 }
 

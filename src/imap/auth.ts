@@ -27,7 +27,7 @@ export async function checkLogin(
   if (user.status !== 'active') return { error: `user is ${user.status}` };
   const domain = user.email.slice(user.email.lastIndexOf('@') + 1);
   const d = deps.repos.domains.get(domain);
-  if (!d || d.status !== 'active') return { error: 'domain is disabled' };
+  if (d?.status !== 'active') return { error: 'domain is disabled' };
   return {
     user: { id: user.id, email: user.email, domain, files: new UserMaildir(deps.config.storage.mail_dir, user.email) },
   };

@@ -34,6 +34,9 @@ export interface Done {
 
 let nextId = 1;
 
+/** Buffers up to this size are copied into a response's single write; larger ones are written separately. */
+const COPY_LIMIT = 64 * 1024;
+
 export class Session {
   readonly id = nextId++;
   state: SessionState = { kind: 'notAuthenticated' };
@@ -110,8 +113,28 @@ export class Session {
 
   write(chunks: Chunk[]): boolean {
     if (this.closed || this.socket.destroyed) return false;
+    if (chunks.length === 1) return this.socket.write(chunks[0]!);
+    // One socket write per call: a FETCH response is dozens of tiny chunks, and each write() is a syscall.
+    // Strings are UTF-8 (as socket.write encodes them); large buffers (literals) are written as they are, not copied.
+    const parts: Buffer[] = [];
+    let text = '';
+    let large = false;
+    for (const c of chunks) {
+      if (typeof c === 'string') text += c;
+      else {
+        if (text) parts.push(Buffer.from(text, 'utf8'));
+        text = '';
+        parts.push(c);
+        if (c.length > COPY_LIMIT) large = true;
+      }
+    }
+    if (!parts.length) return text ? this.socket.write(text) : true;
+    if (text) parts.push(Buffer.from(text, 'utf8'));
+    if (!large) return this.socket.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    this.socket.cork();
     let ok = true;
-    for (const c of chunks) ok = this.socket.write(c) && ok;
+    for (const p of parts) ok = this.socket.write(p) && ok;
+    this.socket.uncork();
     return ok;
   }
 
@@ -199,6 +222,7 @@ export class Session {
       if (!spec) throw new ImapBad(`Unknown command ${cmd.name.slice(0, 40)}`);
       if (!spec.states.includes(this.state.kind))
         throw new ImapBad(`${cmd.name} is not allowed ${stateText(this.state.kind)}`);
+      if (spec.syncBefore) await this.syncSelected(true);
       const done = (await spec.handler(this, cmd.args, tag)) ?? {};
       if (this.closed) return;
       await this.syncSelected(spec.expungeAllowed !== false);
@@ -255,7 +279,7 @@ export class Session {
       'CONDSTORE',
       'QRESYNC',
       'ESEARCH',
-      'APPENDLIMIT=' + String(this.deps.config.smtp.max_message_size),
+      `APPENDLIMIT=${String(this.deps.config.smtp.max_message_size)}`,
     ]);
   }
 

@@ -29,7 +29,7 @@ export const append: CommandSpec = {
       i++;
     } else if (maybeDate?.type === 'atom') atomArg(maybeDate, 'a date-time or the message literal');
     const msg = args[i];
-    if (!msg || msg.type !== 'string') throw new ImapBad('APPEND needs the message as a literal');
+    if (msg?.type !== 'string') throw new ImapBad('APPEND needs the message as a literal');
     if (args.length > i + 1) throw new ImapBad('MULTIAPPEND is not supported');
     const data = msg.value;
     if (!data.length) throw new ImapNo('Cannot append an empty message');

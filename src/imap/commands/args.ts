@@ -24,12 +24,12 @@ export function text(t: Token, what: string): string {
 }
 
 export function atomArg(t: Token | undefined, what: string): string {
-  if (!t || t.type !== 'atom' || t.section) throw new ImapBad(`Expected ${what}`);
+  if (t?.type !== 'atom' || t.section) throw new ImapBad(`Expected ${what}`);
   return t.value;
 }
 
 export function listArg(t: Token | undefined, what: string): Token[] {
-  if (!t || t.type !== 'list') throw new ImapBad(`Expected a parenthesized ${what}`);
+  if (t?.type !== 'list') throw new ImapBad(`Expected a parenthesized ${what}`);
   return t.items;
 }
 

@@ -110,6 +110,6 @@ function run(byUid: boolean, move: boolean): CommandSpec['handler'] {
 }
 
 export const copy: CommandSpec = { name: 'COPY', states: SELECTED, handler: run(false, false) };
-export const uidCopy: CommandSpec = { name: 'UID COPY', states: SELECTED, handler: run(true, false) };
+export const uidCopy: CommandSpec = { name: 'UID COPY', states: SELECTED, handler: run(true, false), syncBefore: true };
 export const move: CommandSpec = { name: 'MOVE', states: SELECTED, handler: run(false, true) };
-export const uidMove: CommandSpec = { name: 'UID MOVE', states: SELECTED, handler: run(true, true) };
+export const uidMove: CommandSpec = { name: 'UID MOVE', states: SELECTED, handler: run(true, true), syncBefore: true };

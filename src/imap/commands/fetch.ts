@@ -9,8 +9,8 @@
 import type { MessageRow } from '../../../schema/db/tables.ts';
 import { flagLetters } from '../../repos/mailboxes.ts';
 import { flagsOf } from '../../repos/messages.ts';
-import { bodyStructure, envelope, type MimeNode, parseMime, parseSectionSpec, sectionBytes } from '../mime/index.ts';
-import { toSequenceSet } from '../protocol/sequenceSet.ts';
+import { type ParsedMessage, parsedMessage, parseSectionSpec } from '../mime/index.ts';
+import { inSequenceSet, parseSequenceSet, toSequenceSet } from '../protocol/sequenceSet.ts';
 import { atom, ImapBad, type ImapValue, type Token } from '../protocol/types.ts';
 import { type Chunk, encode } from '../protocol/writer.ts';
 import type { Session } from '../session.ts';
@@ -131,10 +131,12 @@ function run(byUid: boolean): CommandSpec['handler'] {
       items.unshift({ kind: 'simple', name: 'UID' });
     const uids = uidsOf(box, args[0], byUid);
     if (vanished && changedSince !== undefined) {
-      const set = new Set(uids);
+      // The UID set as written, with * as the highest UID ever assigned (expunged ones included).
+      const ranges = parseSequenceSet(atomArg(args[0], 'a UID set'));
+      const star = (s.deps.repos.mailboxes.byId(box.id)?.uidnext ?? 1) - 1;
       const gone = s.deps.repos.messages
         .expungedSince(box.id, changedSince)
-        .filter((u) => set.has(u) || (uids.length && u <= uids[uids.length - 1]! && u >= uids[0]!));
+        .filter((u) => inSequenceSet(ranges, u, star));
       if (gone.length) s.untagged(`VANISHED (EARLIER) ${toSequenceSet(gone)}`);
     }
     const flagsChanged = new Set<number>();
@@ -146,22 +148,26 @@ function run(byUid: boolean): CommandSpec['handler'] {
     }
     const wantsFlags = items.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
     const content = needsContent(items);
+    let missing = 0;
     for (let from = 0; from < uids.length; from += 200) {
-      const rows = s.deps.repos.messages.rows(box.id, uids.slice(from, from + 200));
-      for (const row of rows) {
-        if (changedSince !== undefined && row.modseq <= changedSince) continue;
+      const batch = uids.slice(from, from + 200);
+      const all = s.deps.repos.messages.rows(box.id, batch);
+      missing += batch.length - all.length;
+      const rows = all.filter(
+        (row) => (changedSince === undefined || row.modseq > changedSince) && box.seqOf(row.uid) > 0,
+      );
+      const reads = content
+        ? readAhead(rows, (row) => user.files.read(box.box.name, row.maildir_name, flagLetters(row)))
+        : null;
+      for (const [k, row] of rows.entries()) {
         const seq = box.seqOf(row.uid);
-        if (!seq) continue;
-        let raw: Buffer | undefined;
-        let node: MimeNode | undefined;
-        if (content) {
+        let msg: ParsedMessage | undefined;
+        if (reads) {
           try {
-            raw = await user.files.read(box.box.name, row.maildir_name, flagLetters(row));
-            node = parseMime(raw);
+            msg = parsedMessage(await reads(k));
           } catch (err) {
             s.log.error({ err, mailbox: box.box.name, uid: row.uid }, 'imap fetch: message file unreadable');
-            raw = Buffer.alloc(0);
-            node = parseMime(raw);
+            msg = parsedMessage(Buffer.alloc(0));
           }
         }
         const out: Chunk[] = [`* ${seq} FETCH (`];
@@ -171,13 +177,43 @@ function run(byUid: boolean): CommandSpec['handler'] {
           first = false;
           encode(v, false, out);
         };
-        for (const it of items) add(...writeItem(s, it, row, raw, node, box.recent.has(row.uid)));
+        for (const it of items) add(...writeItem(it, row, msg, box.recent.has(row.uid)));
         if (flagsChanged.has(row.uid) && !wantsFlags) add('FLAGS', flagList(row, box.recent.has(row.uid)));
         out.push(')\r\n');
         await s.writeAsync(out);
       }
     }
+    // RFC 2180 4.1.3 / RFC 5530: messages another session expunged are not answered; the client may NOOP.
+    if (missing > 0) return { code: 'EXPUNGEISSUED', text: 'Some messages were expunged by another session' };
     return undefined;
+  };
+}
+
+/** Reads of message files kept in flight ahead of the one being answered: at most this many ... */
+const READ_AHEAD = 8;
+/** ... and, beyond the first, at most this many bytes (message sizes from the index). */
+const READ_AHEAD_BYTES = 1024 * 1024;
+
+/**
+ * Message files are read a few at a time ahead of the response being written, so a FETCH of many messages waits
+ * for one round of file I/O rather than one per message. The function returned gives row k's read (started now if needed).
+ */
+function readAhead(rows: MessageRow[], read: (row: MessageRow) => Promise<Buffer>): (k: number) => Promise<Buffer> {
+  const started: (Promise<Buffer> | null)[] = []; // null: handed out (not kept, so memory stays bounded)
+  return (k) => {
+    let bytes = 0;
+    for (let j = k; j < rows.length && j < k + READ_AHEAD; j++) {
+      if (j > k && bytes + rows[j]!.size > READ_AHEAD_BYTES) break;
+      bytes += rows[j]!.size;
+      if (started[j] === undefined) {
+        const p = read(rows[j]!);
+        p.catch(() => {}); // a failure is handled when row j is answered
+        started[j] = p;
+      }
+    }
+    const p = started[k]!;
+    started[k] = null;
+    return p;
   };
 }
 
@@ -187,14 +223,7 @@ function flagList(row: MessageRow, recent: boolean): ImapValue {
   return f;
 }
 
-function writeItem(
-  _s: Session,
-  it: Item,
-  row: MessageRow,
-  raw: Buffer | undefined,
-  node: MimeNode | undefined,
-  recent: boolean,
-): [string, ImapValue] {
+function writeItem(it: Item, row: MessageRow, msg: ParsedMessage | undefined, recent: boolean): [string, ImapValue] {
   if (it.kind === 'simple') {
     switch (it.name) {
       case 'UID':
@@ -208,26 +237,21 @@ function writeItem(
       case 'MODSEQ':
         return ['MODSEQ', [row.modseq]];
       case 'ENVELOPE':
-        return ['ENVELOPE', envelope(node!)];
+        return ['ENVELOPE', msg!.envelope()];
       case 'BODYSTRUCTURE':
-        return ['BODYSTRUCTURE', bodyStructure(node!, true)];
+        return ['BODYSTRUCTURE', msg!.bodyStructure()];
       case 'BODY':
-        return ['BODY', bodyStructure(node!, false)];
+        return ['BODY', msg!.body()];
     }
   }
   if (it.kind === 'rfc822') {
     const spec = parseSectionSpec(
       it.name === 'RFC822' ? [] : [{ type: 'atom', value: it.name === 'RFC822.HEADER' ? 'HEADER' : 'TEXT' }],
     );
-    return [it.name, sectionBytes(raw!, node!, spec)];
+    return [it.name, msg!.section(spec)];
   }
-  let bytes = sectionBytes(raw!, node!, it.spec);
-  if (it.partial) {
-    const [offset, length] = it.partial;
-    bytes = offset >= bytes.length ? Buffer.alloc(0) : bytes.subarray(offset, offset + length);
-  }
-  return [it.label, bytes];
+  return [it.label, msg!.section(it.spec, it.partial)];
 }
 
 export const fetch: CommandSpec = { name: 'FETCH', states: SELECTED, handler: run(false), expungeAllowed: false };
-export const uidFetch: CommandSpec = { name: 'UID FETCH', states: SELECTED, handler: run(true) };
+export const uidFetch: CommandSpec = { name: 'UID FETCH', states: SELECTED, handler: run(true), syncBefore: true };

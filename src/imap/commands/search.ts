@@ -69,4 +69,4 @@ function run(byUid: boolean): CommandSpec['handler'] {
 }
 
 export const search: CommandSpec = { name: 'SEARCH', states: SELECTED, handler: run(false), expungeAllowed: false };
-export const uidSearch: CommandSpec = { name: 'UID SEARCH', states: SELECTED, handler: run(true) };
+export const uidSearch: CommandSpec = { name: 'UID SEARCH', states: SELECTED, handler: run(true), syncBefore: true };

@@ -71,4 +71,4 @@ function rest(args: Token[], from: number): Token {
 }
 
 export const store: CommandSpec = { name: 'STORE', states: SELECTED, handler: run(false), expungeAllowed: false };
-export const uidStore: CommandSpec = { name: 'UID STORE', states: SELECTED, handler: run(true) };
+export const uidStore: CommandSpec = { name: 'UID STORE', states: SELECTED, handler: run(true), syncBefore: true };

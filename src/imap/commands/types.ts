@@ -10,6 +10,11 @@ export interface CommandSpec {
   states: readonly StateKind[];
   handler(s: Session, args: Token[], tag: string): Promise<Done | undefined> | Done | undefined;
   expungeAllowed?: boolean;
+  /**
+   * Report pending changes before running (UID commands: their arguments do not depend on sequence numbers, so
+   * the client gets fresh EXPUNGE/EXISTS first and the UID set covers new messages).
+   */
+  syncBefore?: boolean;
   /** The handler wrote its own tagged response (LOGOUT). */
   noTagged?: boolean;
 }

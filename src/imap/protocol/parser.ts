@@ -202,6 +202,7 @@ export function parseCommand(buf: Buffer): ParsedCommand {
     let args: Token[] = [];
     if (!t.done()) {
       if (!t.space()) throw new ImapBad('Expected a space after the command');
+      if (t.done()) throw new ImapBad('Trailing space');
       args = t.tokens();
     }
     return { tag, name, args };

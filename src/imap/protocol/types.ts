@@ -16,8 +16,16 @@ export class Atom {
 }
 export const atom = (value: string): Atom => new Atom(value);
 
+/**
+ * Values written one after another without separating spaces: the grammar's `1*body` in a multipart body
+ * structure and `1*address` in an envelope address list (RFC 3501 9) have no SP between their lists.
+ */
+export class Adjacent {
+  constructor(readonly items: ImapValue[]) {}
+}
+
 /** A response value: NIL, a number, an atom, a string (quoted or literal, the writer decides), a list. */
-export type ImapValue = null | number | bigint | string | Buffer | Atom | ImapValue[];
+export type ImapValue = null | number | bigint | string | Buffer | Atom | Adjacent | ImapValue[];
 
 /** A user-level failure: the writer answers `tag NO [code] text`. */
 export class ImapNo extends Error {

@@ -4,7 +4,7 @@
  * the session enabled UTF8=ACCEPT, when it may be quoted); a Buffer is always a literal; null is NIL; an Atom is
  * written as is; arrays are parenthesized lists. The output is a list of chunks so large bodies are not copied.
  */
-import { Atom, type ImapValue } from './types.ts';
+import { Adjacent, Atom, type ImapValue } from './types.ts';
 
 export type Chunk = string | Buffer;
 
@@ -24,6 +24,7 @@ export function encode(v: ImapValue, utf8 = false, out: Chunk[] = []): Chunk[] {
   if (v === null) out.push('NIL');
   else if (typeof v === 'number' || typeof v === 'bigint') out.push(String(v));
   else if (v instanceof Atom) out.push(v.value);
+  else if (v instanceof Adjacent) for (const item of v.items) encode(item, utf8, out);
   else if (Buffer.isBuffer(v)) out.push(`{${v.length}}\r\n`, v);
   else if (typeof v === 'string') {
     if (v.length < 4096 && (QUOTABLE.test(v) || (utf8 && !/[\0\r\n]/.test(v)))) out.push(quote(v));

@@ -1,0 +1,119 @@
+// Robustness (the IMAP issue, "Robustness"): malformed input gets BAD or NO, never a crash or a hang; limits on
+// line length and literal size; other sessions are unaffected, including by a client that never reads.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { imapServer } from './setup.ts';
+
+test('a malformed command corpus is answered BAD or NO and the session keeps working', async (t) => {
+  const s = await imapServer(t, { smtp: { max_message_size: 100_000 } });
+  await s.deliver('bob@example.com');
+  const c = await s.raw({ login: 'bob@example.com' });
+  const other = await s.raw({ login: 'carol@example.com' });
+  await c.cmd('SELECT INBOX');
+  const corpus: [string, RegExp][] = [
+    ['FETCH 1 (FLAGS', /^A\d+ BAD /],
+    ['FETCH 1 FLAGS)', /^A\d+ BAD /],
+    ['FETCH 1 ((((FLAGS))))', /^A\d+ BAD /],
+    ['FETCH 1 BODY[HEADER', /^A\d+ BAD /],
+    ['FETCH 1 BODY[99.TEXT.FOO]', /^A\d+ BAD /],
+    ['FETCH 0 FLAGS', /^A\d+ BAD /],
+    ['FETCH 1:0 FLAGS', /^A\d+ BAD /],
+    ['FETCH 5 FLAGS', /^A\d+ BAD /],
+    ['FETCH abc FLAGS', /^A\d+ BAD /],
+    ['FETCH 1,,2 FLAGS', /^A\d+ BAD /],
+    ['FETCH 4294967296 FLAGS', /^A\d+ BAD /],
+    ['UID FETCH 1:99999999999 FLAGS', /^A\d+ BAD /],
+    ['FETCH 1 NOSUCHITEM', /^A\d+ BAD /],
+    ['STORE 1 +FLAGS (\\Bogus)', /^A\d+ BAD /],
+    ['STORE 1 PLUSFLAGS (\\Seen)', /^A\d+ BAD /],
+    ['SEARCH NOSUCHKEY', /^A\d+ BAD /],
+    ['SEARCH OR SEEN', /^A\d+ BAD /],
+    ['SEARCH SINCE 32-Foo-2020', /^A\d+ BAD /],
+    ['SEARCH CHARSET KOI8-R ALL', /^A\d+ NO \[BADCHARSET/],
+    ['SELECT', /^A\d+ BAD /],
+    ['SELECT "unterminated', /^A\d+ BAD /],
+    ['COPY 1 NoSuchBox', /^A\d+ NO \[TRYCREATE\]/],
+    // A failed SELECT leaves no mailbox selected (RFC 3501 6.3.1).
+    ['SELECT NoSuchBox', /^A\d+ NO \[NONEXISTENT\]/],
+    ['FETCH 1 FLAGS', /^A\d+ BAD .*without a selected mailbox/],
+    ['SELECT INBOX', /^A\d+ OK \[READ-WRITE\]/],
+    ['CREATE "a//b"', /^A\d+ BAD /],
+    ['CREATE "x*"', /^A\d+ BAD /],
+    ['LOGIN a b', /^A\d+ BAD /],
+    ['AUTHENTICATE PLAIN', /^A\d+ BAD /],
+    ['FROBNICATE', /^A\d+ BAD /],
+    ['NOOP extra', /^A\d+ BAD /],
+    ['STATUS INBOX (BOGUS)', /^A\d+ BAD /],
+    ['APPEND INBOX (\\Seen) "bad date" {3+}\r\nabc', /^A\d+ BAD /],
+    [`SELECT ${'('.repeat(200)}`, /^A\d+ BAD /],
+  ];
+  for (const [cmd, want] of corpus) {
+    const r = await c.cmd(cmd);
+    assert.match(r.tagged, want, `${cmd.slice(0, 60)} -> ${r.tagged}`);
+  }
+  // NUL bytes and 8-bit garbage in atoms.
+  const tag = c.nextTag();
+  c.write(Buffer.concat([Buffer.from(`${tag} SELECT IN`), Buffer.from([0]), Buffer.from('BOX\r\n')]));
+  assert.match((await c.until(tag)).tagged, new RegExp(`^${tag} BAD `));
+  const tag2 = c.nextTag();
+  c.write(Buffer.concat([Buffer.from(`${tag2} FETCH 1 `), Buffer.from([0xff, 0xfe]), Buffer.from('\r\n')]));
+  assert.match((await c.until(tag2)).tagged, new RegExp(`^${tag2} BAD `));
+  // A line far over the limit is answered BAD and skipped to its end; the next command works.
+  const tag3 = c.nextTag();
+  c.write(`${tag3} SEARCH SUBJECT ${'x'.repeat(200_000)}\r\n`);
+  assert.match((await c.until(tag3)).tagged, new RegExp(`^${tag3} BAD .*too long`));
+  // A literal above the limit: synchronizing -> NO [TOOBIG] without a continuation; the client sends nothing.
+  const tag4 = c.nextTag();
+  c.write(`${tag4} APPEND INBOX {999999999}\r\n`);
+  const r4 = await c.until(tag4);
+  assert.equal(r4.lines.length, 0);
+  assert.match(r4.tagged, /NO \[TOOBIG\]/);
+  // Non-synchronizing and too big but small enough to swallow: read and discarded, then NO [TOOBIG].
+  const tag5 = c.nextTag();
+  c.write(`${tag5} APPEND INBOX {150000+}\r\n${'y'.repeat(150_000)}\r\n`);
+  assert.match((await c.until(tag5)).tagged, /NO \[TOOBIG\]/);
+  // Still in sync and working, and the other session too.
+  assert.match((await c.cmd('FETCH 1 (UID)')).raw, /\* 1 FETCH \(UID 1\)/);
+  assert.match((await other.cmd('STATUS INBOX (MESSAGES)')).tagged, /OK/);
+  // A huge non-synchronizing literal cannot be swallowed: the connection is closed, the server stays up.
+  const tag6 = c.nextTag();
+  c.write(`${tag6} APPEND INBOX {900000000+}\r\n`);
+  c.write('z'.repeat(1000));
+  for (let i = 0; i < 100 && !c.closed; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(c.closed, true);
+  assert.match((await other.cmd('NOOP')).tagged, /OK/);
+  const again = await s.raw({ login: 'bob@example.com' });
+  assert.match((await again.cmd('SELECT INBOX')).raw, /\* 1 EXISTS/);
+});
+
+test('commands in the wrong state are BAD; pipelined commands run in order', async (t) => {
+  const s = await imapServer(t);
+  const c = await s.raw();
+  assert.match((await c.cmd('SELECT INBOX')).tagged, /BAD .*before authentication/);
+  assert.match((await c.cmd('FETCH 1 FLAGS')).tagged, /BAD /);
+  await c.login('bob@example.com', 'password123');
+  assert.match((await c.cmd('FETCH 1 FLAGS')).tagged, /BAD .*without a selected mailbox/);
+  assert.match((await c.cmd('LOGIN bob@example.com password123')).tagged, /BAD /);
+  c.write('p1 SELECT INBOX\r\np2 CREATE Pipe\r\np3 STATUS Pipe (MESSAGES)\r\np4 NOOP\r\n');
+  const r = await c.until('p4');
+  assert.match(r.raw, /p1 OK \[READ-WRITE\][\s\S]*p2 OK[\s\S]*\* STATUS "Pipe" \(MESSAGES 0\)[\s\S]*p3 OK/);
+});
+
+test('a client that never reads its responses does not stall other sessions', async (t) => {
+  const s = await imapServer(t);
+  const big = `Subject: big\r\n\r\n${'0123456789abcdef'.repeat(64 * 1024)}\r\n`; // ~1 MiB
+  for (let i = 0; i < 4; i++) await s.deliver('bob@example.com', big);
+  const slow = await s.raw({ login: 'bob@example.com' });
+  await slow.cmd('SELECT INBOX');
+  slow.socket.pause();
+  for (let i = 0; i < 20; i++) slow.write(`s${i} FETCH 1:* BODY.PEEK[]\r\n`);
+  const fast = await s.raw({ login: 'bob@example.com' });
+  const started = Date.now();
+  for (let i = 0; i < 20; i++) assert.match((await fast.cmd('STATUS INBOX (MESSAGES)')).raw, /MESSAGES 4/);
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed < 5000, `20 STATUS took ${elapsed} ms while another client was stuck`);
+  // The stuck session's output is bounded by socket backpressure, and it recovers when it reads.
+  slow.socket.resume();
+  const r = await slow.until('s19', 30_000);
+  assert.match(r.tagged, /^s19 OK/);
+});

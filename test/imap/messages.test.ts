@@ -1,0 +1,145 @@
+// STORE, SEARCH, COPY, MOVE, EXPUNGE, CLOSE/UNSELECT (RFC 3501 6.4, UIDPLUS, MOVE): index and Maildir agree
+// after each, with imapflow and a raw client.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { test } from 'node:test';
+import { ImapFlow } from 'imapflow';
+import { message } from '../helpers/smtp.ts';
+import { imapServer } from './setup.ts';
+
+async function flowFor(t: { after(fn: () => unknown): void }, port: number, user = 'bob@example.com') {
+  const flow = new ImapFlow({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    tls: { rejectUnauthorized: false },
+    auth: { user, pass: 'password123' },
+    logger: false,
+  });
+  await flow.connect();
+  t.after(() => flow.close());
+  return flow;
+}
+
+test('STORE: +FLAGS/-FLAGS/FLAGS, .SILENT, keywords; index, FETCH and Maildir file names agree', async (t) => {
+  const s = await imapServer(t);
+  for (let i = 0; i < 3; i++) await s.deliver('bob@example.com', message(`m${i}`));
+  const c = await s.raw({ login: 'bob@example.com' });
+  await c.cmd('SELECT INBOX');
+  let r = await c.cmd('STORE 1:2 +FLAGS (\\Seen \\Flagged $Label1)');
+  assert.match(r.raw, /\* 1 FETCH \(FLAGS \(\\Seen \\Flagged \$Label1 \\Recent\)\)/);
+  assert.match(r.raw, /\* 2 FETCH \(FLAGS \(\\Seen \\Flagged \$Label1 \\Recent\)\)/);
+  r = await c.cmd('STORE 2 -FLAGS.SILENT (\\Flagged $label1)');
+  assert.equal(r.lines.length, 0);
+  r = await c.cmd('UID STORE 3 FLAGS (\\Answered \\Draft)');
+  assert.match(r.raw, /\* 3 FETCH \(UID 3 FLAGS \(\\Answered \\Draft \\Recent\)\)/);
+  r = await c.cmd('FETCH 1:3 (FLAGS)');
+  assert.match(r.raw, /\* 1 FETCH \(FLAGS \(\\Seen \\Flagged \$Label1 \\Recent\)\)/);
+  assert.match(r.raw, /\* 2 FETCH \(FLAGS \(\\Seen \\Recent\)\)/);
+  const names = readdirSync(s.curDir('bob@example.com')).sort();
+  assert.deepEqual(
+    names.map((n) => n.slice(n.indexOf(':2,'))),
+    [':2,FS', ':2,S', ':2,DR'],
+  );
+  const rows = s.inbox('bob@example.com').rows;
+  assert.deepEqual(
+    rows.map((x) => [x.seen, x.flagged, x.answered, x.draft, x.keywords]),
+    [
+      [true, true, false, false, ['$Label1']],
+      [true, false, false, false, []],
+      [false, false, true, true, []],
+    ],
+  );
+  // Read-only mailboxes refuse STORE.
+  await c.cmd('EXAMINE INBOX');
+  assert.match((await c.cmd('STORE 1 +FLAGS (\\Deleted)')).tagged, /NO \[READ-ONLY\]/);
+});
+
+test('SEARCH and UID SEARCH over flags, headers and bodies; ESEARCH; imapflow search', async (t) => {
+  const s = await imapServer(t);
+  await s.deliver('bob@example.com', message('Quarterly report', 'Numbers attached.\r\n'));
+  await s.deliver('bob@example.com', message('Lunch?', 'Pizza at noon.\r\n'));
+  await s.deliver('bob@example.com', message('Re: Quarterly report', 'Looks good.\r\n'));
+  const c = await s.raw({ login: 'bob@example.com' });
+  await c.cmd('SELECT INBOX');
+  await c.cmd('STORE 2 +FLAGS (\\Seen)');
+  assert.match((await c.cmd('SEARCH SUBJECT quarterly')).raw, /\* SEARCH 1 3\r\n/);
+  assert.match((await c.cmd('SEARCH BODY pizza')).raw, /\* SEARCH 2\r\n/);
+  assert.match((await c.cmd('SEARCH UNSEEN NOT SUBJECT re:')).raw, /\* SEARCH 1\r\n/);
+  assert.match((await c.cmd('SEARCH OR SEEN TEXT "looks good"')).raw, /\* SEARCH 2 3\r\n/);
+  assert.match((await c.cmd('UID SEARCH 2:*')).raw, /\* SEARCH 2 3\r\n/);
+  assert.match((await c.cmd('SEARCH CHARSET UTF-8 SUBJECT "nothing like this"')).raw, /\* SEARCH\r\n/);
+  const e = await c.cmd('UID SEARCH RETURN (MIN MAX COUNT ALL) SUBJECT quarterly');
+  assert.match(e.raw, /\* ESEARCH \(TAG "A\d+"\) UID MIN 1 MAX 3 ALL 1,3 COUNT 2\r\n/);
+  const flow = await flowFor(t, s.ports.imap);
+  await flow.mailboxOpen('INBOX');
+  assert.deepEqual(await flow.search({ seen: false }, { uid: true }), [1, 3]);
+  assert.deepEqual(await flow.search({ subject: 'lunch' }), [2]);
+});
+
+test('COPY and MOVE with COPYUID; EXPUNGE and UID EXPUNGE; CLOSE expunges silently, UNSELECT does not', async (t) => {
+  const s = await imapServer(t);
+  for (let i = 0; i < 4; i++) await s.deliver('bob@example.com', message(`m${i}`));
+  const c = await s.raw({ login: 'bob@example.com' });
+  const sel = await c.cmd('SELECT INBOX');
+  const validity = /UIDVALIDITY (\d+)/.exec(sel.raw)![1];
+  const archive = s.app.repos.mailboxes.get(s.inbox('bob@example.com').user.id, 'Archive')!;
+  let r = await c.cmd('COPY 1:2 Archive');
+  assert.match(r.tagged, new RegExp(`OK \\[COPYUID ${archive.uidvalidity} 1:2 1:2\\]`));
+  r = await c.cmd('UID MOVE 3 Archive');
+  assert.match(r.raw, /\* OK \[COPYUID \d+ 3 3\] Moved\r\n\* 3 EXPUNGE\r\nA\d+ OK MOVE completed/);
+  assert.equal(validity, String(s.inbox('bob@example.com').box.uidvalidity));
+  // Archive has 3 messages: 2 copies (hard links: same bytes) and the moved one.
+  const st = await c.cmd('STATUS Archive (MESSAGES UIDNEXT)');
+  assert.match(st.raw, /MESSAGES 3 UIDNEXT 4/);
+  const userDir = s.curDir('bob@example.com').replace(/\/cur$/, '');
+  assert.equal(readdirSync(`${userDir}/.Archive/cur`).length, 3);
+  assert.equal(readdirSync(`${userDir}/cur`).length, 3);
+  // EXPUNGE removes only \Deleted; UID EXPUNGE only those in its set.
+  await c.cmd('STORE 1:2 +FLAGS.SILENT (\\Deleted)');
+  r = await c.cmd('UID EXPUNGE 2');
+  assert.match(r.raw, /^\* 2 EXPUNGE\r\nA\d+ OK/);
+  r = await c.cmd('EXPUNGE');
+  assert.match(r.raw, /^\* 1 EXPUNGE\r\nA\d+ OK/);
+  assert.match((await c.cmd('FETCH 1 (UID)')).raw, /\* 1 FETCH \(UID 4\)/);
+  assert.equal(readdirSync(`${userDir}/cur`).length, 1);
+  assert.equal(s.inbox('bob@example.com').rows.length, 1);
+  // used_bytes counts the 4 Archive+INBOX messages left.
+  const used = s.app.repos.users.get('bob@example.com')!.used_bytes;
+  const sizes = [...s.app.repos.messages.flagRows(archive.id), ...s.inbox('bob@example.com').rows].reduce(
+    (n, x) => n + x.size,
+    0,
+  );
+  assert.equal(used, sizes);
+  // MOVE to a missing mailbox: TRYCREATE, nothing moved.
+  assert.match((await c.cmd('MOVE 1 Nope')).tagged, /NO \[TRYCREATE\]/);
+  // UNSELECT keeps \Deleted messages, CLOSE removes them without untagged EXPUNGE.
+  await c.cmd('STORE 1 +FLAGS.SILENT (\\Deleted)');
+  await c.cmd('UNSELECT');
+  assert.equal(s.inbox('bob@example.com').rows.length, 1);
+  await c.cmd('SELECT INBOX');
+  r = await c.cmd('CLOSE');
+  assert.doesNotMatch(r.raw, /EXPUNGE/);
+  assert.equal(s.inbox('bob@example.com').rows.length, 0);
+  assert.equal(existsSync(`${userDir}/cur`) && readdirSync(`${userDir}/cur`).length, 0);
+});
+
+test('imapflow: messageMove to Trash and messageFlagsAdd round trip', async (t) => {
+  const s = await imapServer(t);
+  for (let i = 0; i < 2; i++) await s.deliver('bob@example.com', message(`m${i}`));
+  const flow = await flowFor(t, s.ports.imap);
+  await flow.mailboxOpen('INBOX');
+  await flow.messageFlagsAdd('1', ['\\Flagged']);
+  const moved = await flow.messageMove('1', 'Trash');
+  assert.ok(moved);
+  assert.deepEqual([...(moved as { uidMap: Map<number, number> }).uidMap], [[1, 1]]);
+  const status = await flow.status('Trash', { messages: true });
+  assert.equal((status as { messages?: number }).messages, 1);
+  const lock = await flow.getMailboxLock('Trash');
+  try {
+    const m = await flow.fetchOne('1', { flags: true, uid: true });
+    assert.ok(m && m.flags instanceof Set && m.flags.has('\\Flagged'));
+  } finally {
+    lock.release();
+  }
+});

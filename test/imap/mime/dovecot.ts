@@ -1,0 +1,85 @@
+/**
+ * A private Dovecot 2.3 (dovecot-imapd) for differential tests: an empty Maildir user on a free loopback port,
+ * started in the background (`dovecot -c CONF`) and stopped by the PID in its master.pid. Messages are added
+ * with APPEND so their order (and sequence numbers) is the caller's.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { freePort } from '../../helpers/ports.ts';
+import { ensureMailUser, MAIL_UID, which } from '../../helpers/tools.ts';
+import { RawImap } from './imapWire.ts';
+
+/** Why Dovecot cannot run here, or null if it can. */
+export function dovecotMissing(): string | null {
+  if (!which('dovecot')) return 'dovecot is not installed (apt-get install dovecot-imapd)';
+  if (!ensureMailUser()) return `no system user with uid ${MAIL_UID} and none could be created`;
+  return null;
+}
+
+/** Starts Dovecot, appends the messages to INBOX, selects it and returns a logged-in client. */
+export async function dovecotWith(t: TestContext, messages: Buffer[]): Promise<RawImap> {
+  const dir = mkdtempSync(join(tmpdir(), 'mailyard-dovecot-'));
+  const pidFile = join(dir, 'run', 'master.pid');
+  t.after(() => {
+    // The master writes its PID file shortly after daemonising; by the time a test ends it is there.
+    if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  chmodSync(dir, 0o711);
+  const home = join(dir, 'home');
+  mkdirSync(home);
+  chownSync(home, MAIL_UID, MAIL_UID);
+  const port = await freePort();
+  writeFileSync(join(dir, 'users'), `bob:{PLAIN}secret:${MAIL_UID}:${MAIL_UID}::${home}::\n`, { mode: 0o644 });
+  const conf = join(dir, 'dovecot.conf');
+  writeFileSync(
+    conf,
+    `base_dir = ${dir}/run
+state_dir = ${dir}/run
+log_path = ${dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+mail_location = maildir:~/Maildir
+first_valid_uid = ${MAIL_UID}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN ${dir}/users
+}
+userdb {
+  driver = passwd-file
+  args = ${dir}/users
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+`,
+  );
+  execFileSync(which('dovecot')!, ['-c', conf], { stdio: 'ignore' });
+  let client: RawImap | undefined;
+  for (let i = 0; !client; i++) {
+    try {
+      client = await RawImap.connect(port);
+    } catch (e) {
+      const log = existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : '';
+      if (i > 50) throw new Error(`Dovecot did not come up: ${(e as Error).message}\n${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const c = client;
+  t.after(() => c.close());
+  await c.command('LOGIN bob secret');
+  for (const m of messages) await c.command('APPEND INBOX ', m);
+  await c.command('SELECT INBOX');
+  return c;
+}

@@ -299,7 +299,13 @@ export class Session {
     if (user) this.deps.hub.leave(user.id);
     this.state = { kind: 'logout' };
     this.idling?.wake();
-    if (!this.socket.destroyed) this.socket.destroy();
+    if (this.socket.destroyed) return;
+    if (this.socket.writableEnded) {
+      // end() was called (LOGOUT, BYE): let the queued output, TLS close_notify and FIN go out; destroy only a
+      // peer that never closes its side.
+      const socket = this.socket;
+      setTimeout(() => socket.destroy(), 2000).unref();
+    } else this.socket.destroy();
   }
 
   get isClosed(): boolean {

@@ -24,7 +24,7 @@ export function uniqueName(): string {
   const micros = Math.max(Math.floor((performance.timeOrigin + performance.now()) * 1000), lastMicros + 1);
   lastMicros = micros;
   counter = (counter + 1) % 1_000_000_000;
-  return `${Math.floor(micros / 1_000_000)}.M${micros % 1_000_000}P${process.pid}Q${counter}.${HOST}`;
+  return `${Math.floor(micros / 1_000_000)}.M${String(micros % 1_000_000).padStart(6, '0')}P${process.pid}Q${counter}.${HOST}`;
 }
 
 export const FLAG_LETTERS: Record<string, string> = {

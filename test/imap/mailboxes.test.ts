@@ -139,6 +139,8 @@ test('RENAME: children move with the parent, Maildir++ folders move on disk, mes
   assert.equal((await c.cmd('RENAME Projects Work/Projects')).tagged, 'A5 OK RENAME completed');
   assert.ok(!existsSync(join(root, '.Projects')) && !existsSync(join(root, '.Projects.2025')));
   assert.equal(curFiles(join(root, '.Work.Projects')).length, 1);
+  // The parent the rename created has its Maildir++ folder (Dovecot lists folders from the directories).
+  assert.ok(existsSync(join(root, '.Work', 'cur')) && existsSync(join(root, '.Work', 'maildirfolder')));
   assert.deepEqual(curFiles(join(root, '.Work.Projects.2025')), before);
   assert.deepEqual(listed((await c.cmd('LIST "" Work*')).lines), [
     ['Work', '\\HasChildren'],

@@ -24,6 +24,9 @@ export const rename: CommandSpec = {
       mapRepoError(e);
     }
     for (const [a, b] of result.renamed) user.files.renameFolder(a, b);
+    // Parents the rename created (Work for Work/Projects) get their Maildir++ folder too, as CREATE does.
+    const parts = to.split('/');
+    for (let i = 1; i < parts.length; i++) user.files.ensure(parts.slice(0, i).join('/'));
     if (s.selected && result.renamed.length) {
       const fresh = s.deps.repos.mailboxes.byId(s.selected.id);
       if (fresh) s.selected.box = fresh;

@@ -65,24 +65,12 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
     create(userId: number, name: string, specialUse: MailboxRow['special_use'] = null): MailboxRow[] {
       name = normalizeMailboxName(name);
       const created = db.transaction((tx) => {
-        if (
-          tx
-            .select({ id: mailboxes.id })
-            .from(mailboxes)
-            .where(and(eq(mailboxes.user_id, userId), eq(mailboxes.name, name)))
-            .get()
-        )
-          throw new ConflictError(`Mailbox ${name} already exists`);
+        if (hasMailbox(tx, userId, name)) throw new ConflictError(`Mailbox ${name} already exists`);
         const parts = name.split(DELIMITER);
         const out: MailboxRow[] = [];
         for (let i = 1; i <= parts.length; i++) {
           const path = parts.slice(0, i).join(DELIMITER);
-          const exists = tx
-            .select({ id: mailboxes.id })
-            .from(mailboxes)
-            .where(and(eq(mailboxes.user_id, userId), eq(mailboxes.name, path)))
-            .get();
-          if (exists) continue;
+          if (hasMailbox(tx, userId, path)) continue;
           out.push(
             tx
               .insert(mailboxes)
@@ -124,11 +112,7 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
           .all();
         const bytes = files.reduce((n, f) => n + f.size, 0);
         tx.delete(mailboxes).where(eq(mailboxes.id, box.id)).run();
-        if (bytes)
-          tx.update(users)
-            .set({ used_bytes: sql`max(0, ${users.used_bytes} - ${bytes})` })
-            .where(eq(users.id, userId))
-            .run();
+        releaseBytes(tx, userId, bytes);
         return {
           mailbox: box,
           files: files.map((f) => ({ mailboxName: box.name, maildirName: f.maildirName })),
@@ -180,14 +164,7 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
         const kids = children(userId, from);
         for (const m of [box, ...kids]) {
           const newName = to + m.name.slice(from.length);
-          if (
-            tx
-              .select({ id: mailboxes.id })
-              .from(mailboxes)
-              .where(and(eq(mailboxes.user_id, userId), eq(mailboxes.name, newName)))
-              .get()
-          )
-            throw new ConflictError(`Mailbox ${newName} already exists`);
+          if (hasMailbox(tx, userId, newName)) throw new ConflictError(`Mailbox ${newName} already exists`);
           tx.update(mailboxes).set({ name: newName }).where(eq(mailboxes.id, m.id)).run();
           renamed.push([m.name, newName]);
         }
@@ -195,12 +172,7 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
         const parts = to.split(DELIMITER);
         for (let i = 1; i < parts.length; i++) {
           const path = parts.slice(0, i).join(DELIMITER);
-          const exists = tx
-            .select({ id: mailboxes.id })
-            .from(mailboxes)
-            .where(and(eq(mailboxes.user_id, userId), eq(mailboxes.name, path)))
-            .get();
-          if (!exists)
+          if (!hasMailbox(tx, userId, path))
             tx.insert(mailboxes)
               .values({ user_id: userId, name: path, uidvalidity: nextUidValidity(tx, userId) })
               .run();
@@ -247,6 +219,23 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
     },
   };
   return repo;
+}
+
+function hasMailbox(tx: Tx, userId: number, name: string): boolean {
+  return !!tx
+    .select({ id: mailboxes.id })
+    .from(mailboxes)
+    .where(and(eq(mailboxes.user_id, userId), eq(mailboxes.name, name)))
+    .get();
+}
+
+/** Lowers a user's used_bytes (never below 0), in the transaction that removed what they counted. */
+export function releaseBytes(tx: Tx, userId: number, bytes: number): void {
+  if (bytes)
+    tx.update(users)
+      .set({ used_bytes: sql`max(0, ${users.used_bytes} - ${bytes})` })
+      .where(eq(users.id, userId))
+      .run();
 }
 
 let lastUidValidity = 0;

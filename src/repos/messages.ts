@@ -10,6 +10,7 @@ import { type MessageRow, mailboxExpunges, mailboxes, messages, users } from '..
 import type { Db, Tx } from '../db/client.ts';
 import type { EventBus } from '../events/bus.ts';
 import { NotFoundError } from './errors.ts';
+import { releaseBytes } from './mailboxes.ts';
 
 export const SYSTEM_FLAGS = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'] as const;
 const COLUMN_OF: Record<string, 'seen' | 'answered' | 'flagged' | 'deleted' | 'draft'> = {
@@ -301,11 +302,7 @@ export function createMessagesRepo(db: Db, bus: EventBus) {
           .onConflictDoUpdate({ target: [mailboxExpunges.mailbox_id, mailboxExpunges.uid], set: { modseq } })
           .run();
       }
-      if (bytes)
-        tx.update(users)
-          .set({ used_bytes: sql`max(0, ${users.used_bytes} - ${bytes})` })
-          .where(eq(users.id, userId))
-          .run();
+      releaseBytes(tx, userId, bytes);
       return {
         expunged: gone.map((g) => ({ uid: g.uid, maildirName: g.maildir_name, flags: g })),
         modseq,

@@ -91,6 +91,9 @@ export function createMessagesRepo(db: Db, bus: EventBus) {
     size: messages.size,
   };
   const uidsStmt = db.$client.prepare('select uid from messages where mailbox_id = ? order by uid').pluck();
+  const uidsAboveStmt = db.$client
+    .prepare('select uid from messages where mailbox_id = ? and uid > ? order by uid')
+    .pluck();
 
   /** Takes the next mod-sequence of a mailbox (inside a transaction). */
   const bumpModseq = (tx: Tx, mailboxId: number): number => {
@@ -108,6 +111,11 @@ export function createMessagesRepo(db: Db, bus: EventBus) {
     /** Every UID of a mailbox, ascending. */
     uids(mailboxId: number): number[] {
       return uidsStmt.all(mailboxId) as number[];
+    },
+
+    /** UIDs above `uid`, ascending (new messages since a session last looked). */
+    uidsAbove(mailboxId: number, uid: number): number[] {
+      return uidsAboveStmt.all(mailboxId, uid) as number[];
     },
 
     /** Full rows for the given UIDs (ascending; missing UIDs are skipped). */

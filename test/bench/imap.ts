@@ -531,7 +531,9 @@ async function mixed(server: Server, sessions: Imap[]): Promise<void> {
   console.log(
     `CPU during the run: server ${serverCpu.toFixed(1)} s, client ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (of ${(elapsed * availableParallelism()).toFixed(0)} s on ${availableParallelism()} cores); server CPU per command ${((serverCpu * 1000) / Math.max(1, all.length)).toFixed(2)} ms`,
   );
-  console.log(`machine load average (1 min) at the end: ${loadavg()[0]!.toFixed(1)} (other processes skew the figures)`);
+  console.log(
+    `machine load average (1 min) at the end: ${loadavg()[0]!.toFixed(1)} (other processes skew the figures)`,
+  );
   console.log(`server memory: VmRSS ${status.rssMb.toFixed(0)} MB, VmHWM ${status.hwmMb.toFixed(0)} MB`);
   console.log('targets: none set for the mixed workload (figures for comparison between runs)');
 }

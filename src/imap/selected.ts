@@ -100,7 +100,7 @@ export class SelectedMailbox {
     }
     const last = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
     if (this.newest > last) {
-      const added = s.deps.repos.messages.uids(this.box.id).filter((u) => u > last && !this.pendingExpunge.has(u));
+      const added = s.deps.repos.messages.uidsAbove(this.box.id, last).filter((u) => !this.pendingExpunge.has(u));
       if (added.length) {
         this.uids.push(...added);
         if (!this.readOnly) for (const u of s.deps.hub.claimRecent(this.box.id, added)) this.recent.add(u);

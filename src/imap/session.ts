@@ -111,8 +111,28 @@ export class Session {
     return a === '127.0.0.1' || a === '::1' || a === '::ffff:127.0.0.1' || a.startsWith('127.');
   }
 
+  private corked: Socket | null = null;
+
+  /**
+   * Writes of one tick go out together: the socket is corked at the first write and uncorked on the next tick
+   * (a SELECT answer or a FETCH of flags is many lines; each uncorked write is a syscall). `flush` sends now.
+   */
+  flush(): void {
+    const c = this.corked;
+    this.corked = null;
+    c?.uncork();
+  }
+
   write(chunks: Chunk[]): boolean {
     if (this.closed || this.socket.destroyed) return false;
+    if (!this.corked) {
+      const socket = this.socket;
+      this.corked = socket;
+      socket.cork();
+      process.nextTick(() => {
+        if (this.corked === socket) this.flush();
+      });
+    }
     if (chunks.length === 1) return this.socket.write(chunks[0]!);
     // One socket write per call: a FETCH response is dozens of tiny chunks, and each write() is a syscall.
     // Strings are UTF-8 (as socket.write encodes them); large buffers (literals) are written as they are, not copied.
@@ -145,6 +165,7 @@ export class Session {
 
   drained(): Promise<void> {
     if (this.socket.writableLength < 256 * 1024) return Promise.resolve();
+    this.flush();
     return new Promise((resolve) => {
       const done = () => {
         this.socket.off('drain', done);
@@ -299,6 +320,7 @@ export class Session {
     if (user) this.deps.hub.leave(user.id);
     this.state = { kind: 'logout' };
     this.idling?.wake();
+    this.flush();
     if (this.socket.destroyed) return;
     if (this.socket.writableEnded) {
       // end() was called (LOGOUT, BYE): let the queued output, TLS close_notify and FIN go out; destroy only a

@@ -31,7 +31,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
@@ -434,6 +434,7 @@ async function mixed(server: Server, sessions: Imap[]): Promise<void> {
   };
   await Promise.all(sessions.map((c) => c.ok('SELECT INBOX')));
   const cpu0 = process.cpuUsage();
+  const serverCpu0 = serverCpuSeconds(server.pid);
   const t0 = performance.now();
   const end = t0 + DURATION * 1000;
   let stopped = 0;
@@ -507,7 +508,7 @@ async function mixed(server: Server, sessions: Imap[]): Promise<void> {
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const status = procStatus(server.pid);
-  const serverCpu = serverCpuSeconds(server.pid);
+  const serverCpu = serverCpuSeconds(server.pid) - serverCpu0;
   const all: number[] = [];
   console.log(`\nmixed workload: ${sessions.length} sessions, ${USERS} users (${MESSAGES} seeded messages each)`);
   console.log(`ran ${elapsed.toFixed(1)} s (${stopped} sessions finished)\n`);
@@ -528,7 +529,10 @@ async function mixed(server: Server, sessions: Imap[]): Promise<void> {
   console.log(`\nthroughput: ${(all.length / elapsed).toFixed(0)} commands/s (timed commands with an OK reply)`);
   for (const [k, v] of failures) console.log(`  not OK: ${v} x ${k}`);
   console.log(
-    `CPU: server ${serverCpu.toFixed(1)} s total since start, client ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s during the run`,
+    `CPU during the run: server ${serverCpu.toFixed(1)} s, client ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (of ${(elapsed * availableParallelism()).toFixed(0)} s on ${availableParallelism()} cores); server CPU per command ${((serverCpu * 1000) / Math.max(1, all.length)).toFixed(2)} ms`,
+  );
+  console.log(
+    `machine load average (1 min) at the end: ${loadavg()[0]!.toFixed(1)} (other processes skew the figures)`,
   );
   console.log(`server memory: VmRSS ${status.rssMb.toFixed(0)} MB, VmHWM ${status.hwmMb.toFixed(0)} MB`);
   console.log('targets: none set for the mixed workload (figures for comparison between runs)');

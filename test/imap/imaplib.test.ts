@@ -88,9 +88,10 @@ test('Python imaplib: login, select, search, fetch, store, copy, expunge, logout
     rows.map((r) => [r.subject, r.flagged, r.seen, r.keywords]),
     [['beta', true, false, ['$Todo', '$Later']]],
   );
+  // \Flagged plus keyword letters a ($Todo) and b ($Later) of the folder's dovecot-keywords.
   assert.deepEqual(
     readdirSync(s.curDir(email)).map((f) => f.replace(/^.*:2,/, '')),
-    ['F'],
+    ['Fab'],
   );
   const archive = s.app.repos.mailboxes.get(rows.length ? s.inbox(email).user.id : 0, 'Archive')!;
   assert.deepEqual(

@@ -142,7 +142,9 @@ export function createGraphQL(services: Services, log: Logger) {
     yoga,
     route: {
       path: GRAPHQL_PATH,
-      handler: (req: IncomingMessage, res: ServerResponse) => yoga(req, res, { req, res }) as unknown as void,
+      handler: (req: IncomingMessage, res: ServerResponse): void => {
+        void yoga(req, res, { req, res });
+      },
     },
     attachWebSocket,
   };

@@ -81,22 +81,31 @@ export class SelectedMailbox {
     );
   }
 
+  /**
+   * Removes `uids` from what the client knows and tells it: `n EXPUNGE` highest sequence number first (lower
+   * numbers stay valid while the list is sent), or one `VANISHED` under QRESYNC (RFC 7162 3.2.10). With
+   * `silent` (CLOSE), only the removal.
+   */
+  reportExpunged(s: Session, uids: readonly number[], silent = false): void {
+    const seqs = uids
+      .map((u) => this.seqOf(u))
+      .filter((n) => n > 0)
+      .sort((a, b) => b - a);
+    const gone = seqs.map((n) => this.uids[n - 1]!);
+    for (const n of seqs) {
+      this.uids.splice(n - 1, 1);
+      if (!silent && !s.qresync) s.untagged(`${n} EXPUNGE`);
+    }
+    if (!silent && s.qresync && gone.length) s.untagged(`VANISHED ${toSequenceSet(gone.sort((a, b) => a - b))}`);
+  }
+
   /** Reports pending changes to the client. */
   async sync(s: Session, allowExpunge: boolean): Promise<void> {
     if (this.deleted) return;
     if (allowExpunge && this.pendingExpunge.size) {
-      const gone = [...this.pendingExpunge].map((u) => this.seqOf(u)).filter((n) => n > 0);
+      const gone = [...this.pendingExpunge];
       this.pendingExpunge.clear();
-      gone.sort((a, b) => b - a);
-      if (s.qresync) {
-        const uids = gone.map((n) => this.uids[n - 1]!).sort((a, b) => a - b);
-        for (const n of gone) this.uids.splice(n - 1, 1);
-        if (uids.length) s.untagged(`VANISHED ${toSequenceSet(uids)}`);
-      } else
-        for (const n of gone) {
-          this.uids.splice(n - 1, 1);
-          s.untagged(`${n} EXPUNGE`);
-        }
+      this.reportExpunged(s, gone);
     }
     const last = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
     if (this.newest > last) {

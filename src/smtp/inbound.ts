@@ -34,7 +34,7 @@ export function newQueueId(): string {
 }
 
 export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
-  const { config, repos, store, log } = deps;
+  const { config, repos, log } = deps;
   const perIp = new Map<string, number>();
   const sessions = new Map<string, SessionState>();
   const state = (s: SMTPServerSession) => {

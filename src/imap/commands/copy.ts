@@ -88,18 +88,8 @@ function run(byUid: boolean, move: boolean): CommandSpec['handler'] {
     if (!r) return { text: `${move ? 'MOVE' : 'COPY'} completed (no messages)` };
     if (!move) return { code: r.code };
     s.untagged(`OK [${r.code}] Moved`);
-    // Report our own expunges now (RFC 6851 4.3), highest sequence number first.
-    const gone = r.expunged.map((u) => box.seqOf(u)).filter((n) => n > 0);
-    gone.sort((a, b) => b - a);
-    if (s.qresync) {
-      const moved = gone.map((n) => box.uids[n - 1]!).sort((a, b) => a - b);
-      for (const n of gone) box.uids.splice(n - 1, 1);
-      if (moved.length) s.untagged(`VANISHED ${toSequenceSet(moved)}`);
-    } else
-      for (const n of gone) {
-        box.uids.splice(n - 1, 1);
-        s.untagged(`${n} EXPUNGE`);
-      }
+    // Report our own expunges now (RFC 6851 4.3).
+    box.reportExpunged(s, r.expunged);
     return { text: 'MOVE completed' };
   };
 }

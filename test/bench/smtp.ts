@@ -5,12 +5,12 @@
  * after fsync and commit; the script checks the index count afterwards); for Postfix it is the file appearing in
  * the Maildir (its virtual agent fsyncs before renaming into new/). Prints msg/s for both, the ratio and
  * Mailyard's peak RSS. Needs root (Postfix), smtp-source and postfix (apt-get install postfix).
- * Options (env): MESSAGES (5000), SESSIONS (20), SIZE (10240).
+ * Options (env): MESSAGES (5000), SESSIONS (20), SIZE (10240), CPU_PROF=<dir> (profile Mailyard's process).
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { freePorts } from '../helpers/ports.ts';
@@ -70,7 +70,11 @@ async function benchMailyard() {
     dns: { servers: ['127.0.0.1:53'] },
   };
   writeFileSync(join(dir, 'mailyard.yaml'), stringify(config));
-  const child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'mailyard.yaml')], { stdio: 'ignore' });
+  // CPU_PROF=<dir>: run Mailyard under node --cpu-prof (the profile is written there when it stops).
+  const prof = process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.CPU_PROF)] : [];
+  const child = spawn(process.execPath, [...prof, BIN, 'run', '--config', join(dir, 'mailyard.yaml')], {
+    stdio: 'ignore',
+  });
   children.push(child);
   const apiUrl = `http://127.0.0.1:${api}`;
   await waitForHealth(apiUrl);

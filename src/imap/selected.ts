@@ -17,7 +17,12 @@ export class SelectedMailbox {
   recent: Set<number>;
   private pendingExpunge = new Set<number>();
   private pendingFlags = new Set<number>();
+  /** Highest UID announced by an event. */
   private newest: number;
+  /** Highest UID this session has ever known (never lowered by expunges: new messages always lie above it). */
+  private maxSeen: number;
+  /** The mailbox (or a parent) was renamed: reload the row before the next file access. */
+  stale = false;
   private ownModseqs = new Set<number>();
   deleted = false;
   highestModseq: number;
@@ -31,6 +36,7 @@ export class SelectedMailbox {
     this.uids = uids;
     this.recent = recent;
     this.newest = uids.length ? uids[uids.length - 1]! : 0;
+    this.maxSeen = this.newest;
     this.highestModseq = box.highestmodseq;
   }
 
@@ -67,18 +73,16 @@ export class SelectedMailbox {
       case 'deleted':
         this.deleted = true;
         break;
+      case 'renamed':
+        this.stale = true;
+        break;
       default:
         break;
     }
   }
 
   hasPending(): boolean {
-    return (
-      this.pendingExpunge.size > 0 ||
-      this.pendingFlags.size > 0 ||
-      this.newest > (this.uids.length ? this.uids[this.uids.length - 1]! : 0) ||
-      this.deleted
-    );
+    return this.pendingExpunge.size > 0 || this.pendingFlags.size > 0 || this.newest > this.maxSeen || this.deleted;
   }
 
   /**
@@ -92,6 +96,7 @@ export class SelectedMailbox {
       .filter((n) => n > 0)
       .sort((a, b) => b - a);
     const gone = seqs.map((n) => this.uids[n - 1]!);
+    for (const u of gone) this.recent.delete(u);
     for (const n of seqs) {
       this.uids.splice(n - 1, 1);
       if (!silent && !s.qresync) s.untagged(`${n} EXPUNGE`);
@@ -107,16 +112,19 @@ export class SelectedMailbox {
       this.pendingExpunge.clear();
       this.reportExpunged(s, gone);
     }
-    const last = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
-    if (this.newest > last) {
-      const added = s.deps.repos.messages.uidsAbove(this.box.id, last).filter((u) => !this.pendingExpunge.has(u));
+    if (this.newest > this.maxSeen) {
+      const added = s.deps.repos.messages
+        .uidsAbove(this.box.id, this.maxSeen)
+        .filter((u) => !this.pendingExpunge.has(u));
+      // The index is the truth: whatever it does not show up to `newest` was expunged before we looked.
+      this.maxSeen = Math.max(this.newest, added.length ? added[added.length - 1]! : 0);
+      this.newest = this.maxSeen;
       if (added.length) {
         this.uids.push(...added);
         if (!this.readOnly) for (const u of s.deps.hub.claimRecent(this.box.id, added)) this.recent.add(u);
         s.untagged(`${this.uids.length} EXISTS`);
         s.untagged(`${this.recent.size} RECENT`);
       }
-      this.newest = Math.max(this.newest, last);
     }
     if (this.pendingFlags.size) {
       const rows = s.deps.repos.messages.rows(

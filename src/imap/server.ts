@@ -19,7 +19,8 @@ export function createImapServer(implicitTls: boolean, deps: ImapDeps): Bindable
     }
     const s = new Session(socket, deps, implicitTls);
     sessions.add(s);
-    socket.on('close', () => sessions.delete(s));
+    // The session, not the socket: after STARTTLS the session lives on another socket object.
+    s.closeHooks.push(() => sessions.delete(s));
     s.run().catch((err) => {
       deps.log.error({ err }, 'imap session failed');
       s.close();

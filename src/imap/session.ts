@@ -64,9 +64,13 @@ export class Session {
     this.log = deps.log.child({ imap: this.id, remote: socket.remoteAddress });
     this.reader = this.newReader(socket);
     socket.setNoDelay(true);
-    socket.on('error', () => this.close());
-    socket.on('close', () => this.close());
+    socket.on('error', this.onSocketGone);
+    socket.on('close', this.onSocketGone);
   }
+
+  readonly onSocketGone = (): void => this.close();
+  /** Called once when the session ends (the listener's bookkeeping). */
+  readonly closeHooks: (() => void)[] = [];
 
   private newReader(socket: Socket): CommandReader {
     const { config } = this.deps;
@@ -74,7 +78,13 @@ export class Session {
       socket,
       {
         maxLine: 64 * 1024,
-        maxLiteral: (start) => (/^\S+ (UID )?APPEND /i.test(start) ? config.smtp.max_message_size : 1024 * 1024),
+        // Before login only small literals (a password); APPEND may carry a message up to max_message_size.
+        maxLiteral: (start) =>
+          this.state.kind === 'notAuthenticated'
+            ? 8 * 1024
+            : /^\S+ (UID )?APPEND /i.test(start)
+              ? config.smtp.max_message_size
+              : 1024 * 1024,
         maxDiscard: 256 * 1024,
       },
       (text) => this.write([`+ ${text}\r\n`]),
@@ -186,6 +196,11 @@ export class Session {
     this.write([`* OK [CAPABILITY ${caps}] ${this.deps.config.server.hostname} Mailyard IMAP ready\r\n`]);
     this.armIdleTimer();
     while (!this.closed && this.state.kind !== 'logout') {
+      // Backpressure: a client that does not read its responses is not read from either, so pipelined commands
+      // cannot pile up output in memory.
+      this.flush();
+      await this.drained();
+      if (this.closed) break;
       const r = await this.reader.readCommand();
       this.armIdleTimer();
       if (r.kind === 'closed') break;
@@ -210,9 +225,12 @@ export class Session {
     clearTimeout(this.idleTimer);
     if (this.closed) return;
     const ms = this.deps.config.imap.idle_timeout * 1000;
+    const written = this.socket.bytesWritten;
     this.idleTimer = setTimeout(() => {
-      // A command still running (other than IDLE) is not inactivity.
-      if (this.busy && !this.idling) return this.armIdleTimer();
+      // A command still running (other than IDLE) is not inactivity, as long as its output makes progress: a
+      // peer that stopped reading for a whole period is dropped (its buffers would live for ever otherwise).
+      if (this.busy && !this.idling && this.socket.bytesWritten > written) return this.armIdleTimer();
+      if (this.busy && !this.idling && this.socket.writableLength === 0) return this.armIdleTimer();
       this.write(['* BYE Autologout; idle for too long\r\n']);
       this.socket.end();
       this.close();
@@ -243,6 +261,13 @@ export class Session {
       if (!spec) throw new ImapBad(`Unknown command ${cmd.name.slice(0, 40)}`);
       if (!spec.states.includes(this.state.kind))
         throw new ImapBad(`${cmd.name} is not allowed ${stateText(this.state.kind)}`);
+      const sel = this.selected;
+      if (sel?.stale) {
+        // Renamed by another session: file paths follow the new name from now on.
+        sel.stale = false;
+        const fresh = this.deps.repos.mailboxes.byId(sel.id);
+        if (fresh) sel.box = fresh;
+      }
       if (spec.syncBefore) await this.syncSelected(true);
       const done = (await spec.handler(this, cmd.args, tag)) ?? {};
       if (this.closed) return;
@@ -320,6 +345,7 @@ export class Session {
     if (user) this.deps.hub.leave(user.id);
     this.state = { kind: 'logout' };
     this.idling?.wake();
+    for (const hook of this.closeHooks.splice(0)) hook();
     this.flush();
     if (this.socket.destroyed) return;
     if (this.socket.writableEnded) {

@@ -160,6 +160,7 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
         return { renamed: [], movedFromInbox: { target: target!, uids: moved } };
       }
       const renamed: [string, string][] = [];
+      const renamedIds: number[] = [];
       db.transaction((tx) => {
         const kids = children(userId, from);
         for (const m of [box, ...kids]) {
@@ -167,6 +168,7 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
           if (hasMailbox(tx, userId, newName)) throw new ConflictError(`Mailbox ${newName} already exists`);
           tx.update(mailboxes).set({ name: newName }).where(eq(mailboxes.id, m.id)).run();
           renamed.push([m.name, newName]);
+          renamedIds.push(m.id);
         }
         // Missing parents of the new name.
         const parts = to.split(DELIMITER);
@@ -178,13 +180,9 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
               .run();
         }
       });
-      bus.publish('mailbox.changed', {
-        userId,
-        mailboxId: box.id,
-        kind: 'renamed',
-        uids: [],
-        modseq: box.highestmodseq,
-      });
+      // Every renamed mailbox (children too): sessions that have one selected must use its new folder.
+      for (const id of renamedIds)
+        bus.publish('mailbox.changed', { userId, mailboxId: id, kind: 'renamed', uids: [], modseq: 0 });
       return { renamed };
     },
 

@@ -10,7 +10,7 @@ import { existsSync, linkSync, readdirSync, renameSync, rmSync, unlinkSync } fro
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keywordLetters } from './keywords.ts';
-import { ensureMaildir, folderDir, fsyncDirAsync, uniqueName, userDir } from './maildir.ts';
+import { ensureMaildir, folderDir, forgetMaildir, fsyncDirAsync, uniqueName, userDir } from './maildir.ts';
 
 /** A message's flags as the index has them; the file name's info part is derived from them. */
 export interface FileFlags {
@@ -171,6 +171,7 @@ export class UserMaildir {
     const a = this.dir(from);
     const b = this.dir(to);
     if (existsSync(a)) renameSync(a, b);
+    forgetMaildir(a);
     this.ensure(to);
   }
 
@@ -178,6 +179,7 @@ export class UserMaildir {
   removeFolder(mailbox: string): void {
     if (mailbox.toUpperCase() === 'INBOX') return;
     rmSync(this.dir(mailbox), { recursive: true, force: true });
+    forgetMaildir(this.dir(mailbox));
   }
 }
 

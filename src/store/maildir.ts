@@ -56,6 +56,11 @@ export function folderDir(userRoot: string, mailbox: string): string {
 
 const ensured = new Set<string>();
 
+/** Forgets that `dir` (and folders below it) exist: after a folder is deleted or renamed away. */
+export function forgetMaildir(dir: string): void {
+  for (const d of ensured) if (d === dir || d.startsWith(`${dir}/`)) ensured.delete(d);
+}
+
 /** Creates cur/ new/ tmp/ (and Maildir++'s maildirfolder marker for subfolders) once per process. */
 export function ensureMaildir(dir: string, isSubfolder: boolean): void {
   if (ensured.has(dir)) return;

@@ -106,3 +106,27 @@ test('IDLE needs DONE; anything else ends it with BAD; LOGOUT during idle-less s
   assert.match((await c.until(tag)).tagged, /BAD/);
   assert.match((await c.cmd('NOOP')).tagged, /OK/);
 });
+
+test('IDLE after the newest message was expunged elsewhere keeps the server responsive; RECENT drops expunged', async (t) => {
+  const s = await imapServer(t);
+  for (let i = 0; i < 3; i++) await s.deliver('bob@example.com');
+  const a = await s.raw({ login: 'bob@example.com' });
+  const b = await s.raw({ login: 'bob@example.com' });
+  const sel = await a.cmd('SELECT INBOX');
+  assert.match(sel.raw, /\* 3 RECENT/);
+  await b.cmd('SELECT INBOX');
+  await b.cmd('UID MOVE 3 Trash');
+  await new Promise((r) => setTimeout(r, 50));
+  const tag = a.nextTag();
+  a.write(`${tag} IDLE\r\n`);
+  assert.match(await a.readLine(), /^\+ /);
+  assert.equal(await a.readLine(), '* 3 EXPUNGE');
+  // The event loop is not stuck: other sessions and SMTP still work, and the new message reaches the IDLE.
+  assert.match((await b.cmd('NOOP')).tagged, /OK/);
+  await s.deliver('bob@example.com');
+  assert.equal(await a.readLine(), '* 3 EXISTS');
+  // Two of the three recent messages are left plus the new one (the expunged one is no longer counted).
+  assert.equal(await a.readLine(), '* 3 RECENT');
+  a.write('DONE\r\n');
+  assert.match((await a.until(tag)).tagged, /OK/);
+});

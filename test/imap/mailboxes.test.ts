@@ -366,3 +366,26 @@ test('Python imaplib: create, list, rename, status, unsubscribe/lsub, delete, na
   assert.ok(existsSync(join(root, '.Archive.Reports')) && !existsSync(join(root, '.Reports')));
   assert.ok(!existsSync(join(root, '.Archive.Reports.2024')));
 });
+
+test('a folder deleted or renamed away can be created again and used; other sessions follow a rename', async (t) => {
+  const s = await imapServer(t);
+  await s.deliver('bob@example.com');
+  const a = await s.raw({ login: 'bob@example.com' });
+  for (const cmd of ['CREATE Foo', 'DELETE Foo', 'CREATE Foo']) assert.match((await a.cmd(cmd)).tagged, /OK/, cmd);
+  assert.match((await a.cmd('APPEND Foo {5}\r\nHello')).tagged, /OK \[APPENDUID/);
+  assert.match((await a.cmd('RENAME Foo Bar')).tagged, /OK/);
+  assert.match((await a.cmd('CREATE Foo')).tagged, /OK/);
+  await a.cmd('SELECT INBOX');
+  assert.match((await a.cmd('COPY 1 Foo')).tagged, /OK \[COPYUID/);
+  // b has Bar selected while a renames it: b's FETCH still finds the file, b's EXPUNGE removes it.
+  const b = await s.raw({ login: 'bob@example.com' });
+  await b.cmd('SELECT Bar');
+  assert.match((await a.cmd('RENAME Bar Work/Bar')).tagged, /OK/);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.match((await b.cmd('FETCH 1 BODY.PEEK[]')).raw, /BODY\[\] \{5\}\r\nHello\)/);
+  await b.cmd('STORE 1 +FLAGS.SILENT (\\Deleted)');
+  await b.cmd('EXPUNGE');
+  const root = s.curDir('bob@example.com').replace(/\/cur$/, '');
+  const { readdirSync } = await import('node:fs');
+  assert.deepEqual(readdirSync(`${root}/.Work.Bar/cur`), []);
+});

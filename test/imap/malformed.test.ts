@@ -117,3 +117,42 @@ test('a client that never reads its responses does not stall other sessions', as
   const r = await slow.until('s19', 30_000);
   assert.match(r.tagged, /^s19 OK/);
 });
+
+test('hostile patterns and connection churn: LIST globs stay linear, STARTTLS and dropped logins free their slots', async (t) => {
+  const s = await imapServer(t, { imap: { max_connections: 3, max_sessions_per_user: 1 } });
+  const c = await s.raw({ login: 'bob@example.com' });
+  // A name longer than a directory name can be is refused up front (Maildir++ keeps a hierarchy in one name).
+  assert.match((await c.cmd(`CREATE ${'a'.repeat(300)}`)).tagged, /NO \[LIMIT\]/);
+  assert.match((await c.cmd(`CREATE ${'a'.repeat(200)}`)).tagged, /OK/);
+  // Exponential for a backtracking regular expression; linear here.
+  const r = await c.cmd(`LIST "" "${'*a'.repeat(12)}*b"`);
+  assert.match(r.tagged, /OK/);
+  assert.doesNotMatch(r.raw, /aaaa/);
+  assert.match((await c.cmd(`LIST "" "${'*a'.repeat(12)}*"`)).raw, /\* LIST .*"a{200}"/);
+  await c.cmd('LOGOUT');
+  // STARTTLS sessions that end are forgotten by the listener: with max_connections 3, six in a row still work.
+  for (let i = 0; i < 6; i++) {
+    const x = await s.raw();
+    assert.match(x.greeting, /^\* OK /, `connection ${i}`);
+    assert.match((await x.cmd('STARTTLS')).tagged, /OK/);
+    x.close();
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  // A client that drops while its LOGIN is being checked does not keep the user's only session slot.
+  for (let i = 0; i < 3; i++) {
+    const x = await s.raw();
+    x.write('l1 LOGIN bob@example.com password123\r\n');
+    x.close();
+  }
+  await new Promise((res) => setTimeout(res, 1000));
+  const ok = await s.raw({ login: 'bob@example.com' });
+  assert.match((await ok.cmd('NOOP')).tagged, /OK/);
+  // Before login, only small literals are accepted.
+  const pre = await s.raw();
+  ok.close();
+  const tag = pre.nextTag();
+  pre.write(`${tag} LOGIN {100000}\r\n`);
+  const rej = await pre.until(tag);
+  assert.equal(rej.lines.length, 0);
+  assert.match(rej.tagged, /NO \[TOOBIG\]/);
+});

@@ -19,22 +19,51 @@ interface Entry {
   children: boolean;
 }
 
-export function patternRegex(pattern: string): RegExp {
-  let re = '';
-  for (const ch of pattern) {
-    if (ch === '*') re += '.*';
-    else if (ch === '%') re += '[^/]*';
-    else re += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A compiled LIST pattern: '*' matches anything, '%' anything but the delimiter. */
+export type Pattern = string;
+
+/**
+ * Matches `name` against a LIST pattern by simulating the pattern as an automaton: O(name x pattern) time in the
+ * worst case, never the exponential backtracking a regular expression with many stars can take.
+ */
+export function globMatch(pattern: Pattern, name: string): boolean {
+  const p = pattern.replace(/[*%]*\*[*%]*/g, '*');
+  const n = p.length;
+  let cur = new Uint8Array(n + 1);
+  let next = new Uint8Array(n + 1);
+  const close = (set: Uint8Array) => {
+    for (let i = 0; i < n; i++) if (set[i] && (p[i] === '*' || p[i] === '%')) set[i + 1] = 1;
+  };
+  cur[0] = 1;
+  close(cur);
+  for (let k = 0; k < name.length; k++) {
+    const ch = name[k];
+    next.fill(0);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      if (!cur[i]) continue;
+      const pc = p[i];
+      if (pc === '*' || (pc === '%' && ch !== '/')) {
+        next[i] = 1;
+        any = true;
+      } else if (pc === ch) {
+        next[i + 1] = 1;
+        any = true;
+      }
+    }
+    if (!any) return false;
+    close(next);
+    [cur, next] = [next, cur];
   }
-  return new RegExp(`^${re}$`, 's');
+  return cur[n] === 1;
 }
 
-function matches(name: string, patterns: RegExp[], inboxPatterns: RegExp[]): boolean {
+function matches(name: string, patterns: Pattern[], inboxPatterns: Pattern[]): boolean {
   if (name === 'INBOX' || name.startsWith('INBOX/')) {
     const lower = `inbox${name.slice(5)}`;
-    return inboxPatterns.some((r) => r.test(lower)) || patterns.some((r) => r.test(name));
+    return inboxPatterns.some((r) => globMatch(r, lower)) || patterns.some((r) => globMatch(r, name));
   }
-  return patterns.some((r) => r.test(name));
+  return patterns.some((r) => globMatch(r, name));
 }
 
 function entries(boxes: MailboxRow[]): Entry[] {
@@ -89,8 +118,9 @@ function run(s: Session, args: Token[], lsub: boolean) {
     return undefined;
   }
   const full = patterns.filter((p) => p !== '').map((p) => (p.startsWith('/') ? p.slice(1) : reference + p));
-  const res = full.map(patternRegex);
-  const inboxRes = full.map((p) => patternRegex(p.toLowerCase().startsWith('inbox') ? `inbox${p.slice(5)}` : p));
+  if (full.some((p) => p.length > 1024)) throw new ImapBad('LIST pattern too long');
+  const res = full;
+  const inboxRes = full.map((p) => (p.toLowerCase().startsWith('inbox') ? `inbox${p.slice(5)}` : p));
   const all = s.deps.repos.mailboxes.list(s.user!.id);
   const verb = lsub ? 'LSUB' : 'LIST';
   // RFC 3501 6.3.9: LSUB "" % must return "foo" (as \Noselect) when "foo/bar" is subscribed but "foo" is not.

@@ -24,6 +24,8 @@ export async function completeLogin(s: Session, username: string, password: stri
     if (s.authFailures >= MAX_FAILURES) s.byeAfterReply = 'Too many failed authentication attempts';
     throw new ImapNo('Authentication failed', 'AUTHENTICATIONFAILED');
   }
+  // The client may have gone while the password was being checked: count nothing for a closed session.
+  if (s.isClosed) return {};
   if (!s.deps.hub.enter(r.user.id, s.deps.config.imap.max_sessions_per_user))
     throw new ImapNo('Too many simultaneous sessions for this user', 'LIMIT');
   s.state = { kind: 'authenticated', user: r.user };

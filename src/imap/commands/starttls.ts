@@ -17,21 +17,21 @@ export const starttls: CommandSpec = {
     if (s.tls) throw new ImapNo('TLS is already active');
     await s.writeAsync([`${tag} OK Begin TLS negotiation now\r\n`]);
     const plain = s.socket;
-    plain.removeAllListeners('data');
-    plain.removeAllListeners('end');
-    plain.removeAllListeners('close');
-    plain.removeAllListeners('error');
+    // Only the session's own listeners move to the TLS socket; the reader drops what it buffered.
+    plain.off('error', s.onSocketGone);
+    plain.off('close', s.onSocketGone);
+    s.reader.detach();
     const secure = new tls.TLSSocket(plain, {
       isServer: true,
       key: s.deps.tls.key,
       cert: s.deps.tls.cert,
       minVersion: 'TLSv1.2',
     });
-    s.socket = secure;
     s.reader = s.reader.switchSocket(secure);
-    secure.on('error', () => s.close());
-    secure.on('close', () => s.close());
-    plain.on('error', () => s.close());
+    s.socket = secure;
+    secure.on('error', s.onSocketGone);
+    secure.on('close', s.onSocketGone);
+    plain.on('error', s.onSocketGone);
     return undefined;
   },
 };

@@ -36,26 +36,40 @@ export class CommandReader {
     private limits: ReaderLimits,
     private sendContinuation: (text: string) => void,
   ) {
-    socket.on('data', (d: Buffer) => {
-      this.chunks.push(d);
-      this.length += d.length;
-      if (this.length > HIGH_WATER && !this.paused) {
-        this.paused = true;
-        socket.pause();
-      }
-      this.wake();
-    });
-    const end = () => {
-      this.ended = true;
-      this.wake();
-    };
-    socket.on('end', end);
-    socket.on('close', end);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onEnd);
   }
 
-  /** Replaces the socket (after STARTTLS); anything buffered before it must have been discarded. */
+  private onData = (d: Buffer) => {
+    this.chunks.push(d);
+    this.length += d.length;
+    if (this.length > HIGH_WATER && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    this.wake();
+  };
+
+  private onEnd = () => {
+    this.ended = true;
+    this.wake();
+  };
+
+  /**
+   * Replaces the socket (after STARTTLS): this reader lets go of the old one (only its own listeners) and
+   * anything buffered from it is discarded (RFC 3501 6.2.1: no plaintext injection).
+   */
   switchSocket(socket: Socket): CommandReader {
+    this.detach();
     return new CommandReader(socket, this.limits, this.sendContinuation);
+  }
+
+  /** Stops reading from the socket (its own listeners only). */
+  detach(): void {
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('close', this.onEnd);
   }
 
   /** Bytes already received but not consumed (must be empty when STARTTLS starts: RFC 3501 6.2.1). */

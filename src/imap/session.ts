@@ -15,7 +15,7 @@ import type { MailboxChange } from './hub.ts';
 import { BadTagged, parseCommand } from './protocol/parser.ts';
 import { CommandReader } from './protocol/reader.ts';
 import { ImapBad, ImapNo } from './protocol/types.ts';
-import { type Chunk, chunksLength } from './protocol/writer.ts';
+import type { Chunk } from './protocol/writer.ts';
 import type { SelectedMailbox } from './selected.ts';
 
 export type SessionState =
@@ -358,11 +358,6 @@ export class Session {
 
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  /** Bytes a response of these chunks would take (for limits and logs). */
-  static size(chunks: Chunk[]): number {
-    return chunksLength(chunks);
   }
 }
 

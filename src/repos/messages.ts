@@ -12,7 +12,6 @@ import type { EventBus } from '../events/bus.ts';
 import { NotFoundError } from './errors.ts';
 import { releaseBytes } from './mailboxes.ts';
 
-export const SYSTEM_FLAGS = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'] as const;
 const COLUMN_OF: Record<string, 'seen' | 'answered' | 'flagged' | 'deleted' | 'draft'> = {
   '\\SEEN': 'seen',
   '\\ANSWERED': 'answered',

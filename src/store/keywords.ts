@@ -80,14 +80,3 @@ export function keywordLetters(dir: string, keywords: readonly string[], assign:
   if (changed) save(dir, m);
   return letters.sort().join('');
 }
-
-/** Keywords named by the letters of a file name's info part (for files written by Dovecot). */
-export function keywordsOfLetters(dir: string, info: string): string[] {
-  const m = load(dir);
-  const out: string[] = [];
-  for (const ch of info) {
-    const i = ch.charCodeAt(0) - 97;
-    if (i >= 0 && i < MAX_LETTERS && m.list[i] !== undefined) out.push(m.list[i]!);
-  }
-  return out;
-}

@@ -10,15 +10,19 @@ import { existsSync, linkSync, readdirSync, renameSync, rmSync, unlinkSync } fro
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keywordLetters } from './keywords.ts';
-import { ensureMaildir, folderDir, forgetMaildir, fsyncDirAsync, uniqueName, userDir } from './maildir.ts';
+import {
+  ensureMaildir,
+  folderDir,
+  forgetMaildir,
+  fsyncDirAsync,
+  type SystemFlags,
+  systemLetters,
+  uniqueName,
+  userDir,
+} from './maildir.ts';
 
 /** A message's flags as the index has them; the file name's info part is derived from them. */
-export interface FileFlags {
-  seen: boolean;
-  answered: boolean;
-  flagged: boolean;
-  deleted: boolean;
-  draft: boolean;
+export interface FileFlags extends SystemFlags {
   keywords: readonly string[];
 }
 
@@ -36,8 +40,7 @@ export class UserMaildir {
 
   /** The info letters for `f` in `mailbox`: system flags (D F R S T) then keyword letters, as Dovecot sorts them. */
   letters(mailbox: string, f: FileFlags, assign = false): string {
-    const sys = `${f.draft ? 'D' : ''}${f.flagged ? 'F' : ''}${f.answered ? 'R' : ''}${f.seen ? 'S' : ''}${f.deleted ? 'T' : ''}`;
-    return sys + keywordLetters(this.dir(mailbox), f.keywords, assign);
+    return systemLetters(f) + keywordLetters(this.dir(mailbox), f.keywords, assign);
   }
 
   file(mailbox: string, maildirName: string, f: FileFlags): string {

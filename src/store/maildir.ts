@@ -27,20 +27,17 @@ export function uniqueName(): string {
   return `${Math.floor(micros / 1_000_000)}.M${String(micros % 1_000_000).padStart(6, '0')}P${process.pid}Q${counter}.${HOST}`;
 }
 
-export const FLAG_LETTERS: Record<string, string> = {
-  '\\Draft': 'D',
-  '\\Flagged': 'F',
-  '\\Answered': 'R',
-  '\\Seen': 'S',
-  '\\Deleted': 'T',
-};
+export interface SystemFlags {
+  seen: boolean;
+  answered: boolean;
+  flagged: boolean;
+  deleted: boolean;
+  draft: boolean;
+}
 
-export function flagSuffix(flags: string[]): string {
-  return `:2,${flags
-    .map((f) => FLAG_LETTERS[f])
-    .filter(Boolean)
-    .sort()
-    .join('')}`;
+/** The system-flag letters of a Maildir info part, in Dovecot's order: D F R S T. */
+export function systemLetters(f: SystemFlags): string {
+  return `${f.draft ? 'D' : ''}${f.flagged ? 'F' : ''}${f.answered ? 'R' : ''}${f.seen ? 'S' : ''}${f.deleted ? 'T' : ''}`;
 }
 
 export function userDir(mailDir: string, domain: string, local: string): string {

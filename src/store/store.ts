@@ -27,7 +27,8 @@ import type { Repos } from '../repos/index.ts';
 import type { DeliveryJob, StoredMessage } from '../repos/mail.ts';
 import type { NewQueueEntry } from '../repos/queue.ts';
 import { HEADER_LIMIT, type IndexedHeaders, parseIndexHeaders } from './headers.ts';
-import { ensureMaildir, flagSuffix, folderDir, fsyncDirAsync, uniqueName, userDir } from './maildir.ts';
+import { UserMaildir } from './mailboxFiles.ts';
+import { fsyncDirAsync, uniqueName } from './maildir.ts';
 
 export interface Spooled {
   path: string;
@@ -269,11 +270,11 @@ export function createStore(mailDir: string, repos: Repos) {
           created.push(queueFile);
           dirs.add(queueDir);
         }
-        const name = `${spooled.unique},S=${spooled.size}${flagSuffix([])}`;
+        // A new message has no flags: an empty info part.
+        const name = `${spooled.unique},S=${spooled.size}:2,`;
         for (const t of targets) {
-          const [local, domain] = splitEmail(t.email);
-          const dir = folderDir(userDir(mailDir, domain, local), t.mailboxName);
-          ensureMaildir(dir, t.mailboxName.toUpperCase() !== 'INBOX');
+          // The same path rules as IMAP (mailboxFiles.ts): one place maps a user and mailbox to a folder.
+          const dir = new UserMaildir(mailDir, t.email).ensure(t.mailboxName);
           const final = join(dir, 'cur', name);
           try {
             linkSync(spooled.path, final);
@@ -310,11 +311,6 @@ export function createStore(mailDir: string, repos: Repos) {
     },
   };
   return store;
-}
-
-function splitEmail(email: string): [string, string] {
-  const at = email.lastIndexOf('@');
-  return [email.slice(0, at), email.slice(at + 1)];
 }
 
 function safeUnlink(path: string): void {

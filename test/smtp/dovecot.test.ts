@@ -5,16 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, chownSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { ImapFlow } from 'imapflow';
+import { dovecotMissing, writeDovecotConf } from '../helpers/dovecot.ts';
 import { RawImap } from '../helpers/imap.ts';
 import { freePort } from '../helpers/ports.ts';
 import { ehlo, message } from '../helpers/smtp.ts';
 import { tmpDir } from '../helpers/tmp.ts';
-import { ensureMailUser, MAIL_UID, which } from '../helpers/tools.ts';
+import { MAIL_UID, which } from '../helpers/tools.ts';
 import { mailServer } from './setup.ts';
 
 const UID = MAIL_UID;
@@ -29,9 +30,9 @@ function chownTree(dir: string) {
 }
 
 test('Dovecot configured on the Mailyard mail_dir lists and fetches the delivered messages', async (t) => {
-  const dovecot = which('dovecot');
-  if (!dovecot) return t.skip('dovecot is not installed (apt-get install dovecot-imapd)');
-  if (!ensureMailUser()) return t.skip(`no system user with uid ${UID} and none could be created`);
+  const missing = dovecotMissing();
+  if (missing) return t.skip(missing);
+  const dovecot = which('dovecot')!;
   const { ports, config } = await mailServer(t);
   const c = await ehlo(ports.relay);
   t.after(() => c.close());
@@ -62,38 +63,13 @@ test('Dovecot configured on the Mailyard mail_dir lists and fetches the delivere
   for (let p = config.storage.mail_dir; p.startsWith(tmpdir()) && p !== tmpdir(); p = dirname(p)) chmodSync(p, 0o711);
   chmodSync(dir, 0o711);
   const imapPort = await freePort();
-  writeFileSync(join(dir, 'users'), `bob@example.com:{PLAIN}secret:${UID}:${UID}::${userRoot}::\n`, { mode: 0o644 });
-  writeFileSync(
-    join(dir, 'dovecot.conf'),
-    `base_dir = ${dir}/run
-state_dir = ${dir}/run
-log_path = ${dir}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-mail_location = maildir:${config.storage.mail_dir}/%d/%n
-first_valid_uid = ${UID}
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN ${dir}/users
-}
-userdb {
-  driver = passwd-file
-  args = ${dir}/users
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${imapPort}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-`,
-  );
-  const proc: ChildProcess = spawn(dovecot, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: 'ignore' });
+  const conf = writeDovecotConf(dir, {
+    port: imapPort,
+    mailLocation: `maildir:${config.storage.mail_dir}/%d/%n`,
+    login: 'bob@example.com',
+    home: userRoot,
+  });
+  const proc: ChildProcess = spawn(dovecot, ['-F', '-c', conf], { stdio: 'ignore' });
   t.after(() => {
     proc.kill('SIGTERM');
   });

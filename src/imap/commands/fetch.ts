@@ -72,8 +72,7 @@ export function parseItems(t: Token | undefined): Item[] {
     const name = i.value.toUpperCase();
     if (i.section) {
       if (name !== 'BODY' && name !== 'BODY.PEEK') throw new ImapBad(`Unsupported FETCH item ${name.slice(0, 20)}[]`);
-      if (i.partial && (!Number.isFinite(i.partial[1]) || i.partial[1] === 0))
-        if (!Number.isFinite(i.partial[1])) throw new ImapBad('Partial fetch needs <offset.length>');
+      if (i.partial && !Number.isFinite(i.partial[1])) throw new ImapBad('Partial fetch needs <offset.length>');
       const spec = parseSectionSpec(i.section);
       return {
         kind: 'section',

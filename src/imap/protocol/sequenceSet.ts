@@ -33,15 +33,6 @@ function parseNum(s: string, whole: string): number | '*' {
   return Number(s);
 }
 
-export function isSequenceSet(text: string): boolean {
-  try {
-    parseSequenceSet(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Does `n` fall in the set, with `star` standing for `*`. */
 export function inSequenceSet(ranges: SeqRange[], n: number, star: number): boolean {
   for (const [a, b] of ranges) {

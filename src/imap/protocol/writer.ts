@@ -42,10 +42,3 @@ export function encode(v: ImapValue, utf8 = false, out: Chunk[] = []): Chunk[] {
   }
   return out;
 }
-
-/** Total byte length of chunks. */
-export function chunksLength(chunks: Chunk[]): number {
-  let n = 0;
-  for (const c of chunks) n += typeof c === 'string' ? Buffer.byteLength(c) : c.length;
-  return n;
-}

@@ -4,20 +4,17 @@
  * with APPEND so their order (and sequence numbers) is the caller's.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { writeDovecotConf } from '../../helpers/dovecot.ts';
 import { freePort } from '../../helpers/ports.ts';
-import { ensureMailUser, MAIL_UID, which } from '../../helpers/tools.ts';
-import { RawImap } from './imapWire.ts';
+import { MAIL_UID, which } from '../../helpers/tools.ts';
 
-/** Why Dovecot cannot run here, or null if it can. */
-export function dovecotMissing(): string | null {
-  if (!which('dovecot')) return 'dovecot is not installed (apt-get install dovecot-imapd)';
-  if (!ensureMailUser()) return `no system user with uid ${MAIL_UID} and none could be created`;
-  return null;
-}
+export { dovecotMissing } from '../../helpers/dovecot.ts';
+
+import { RawImap } from './imapWire.ts';
 
 /** Starts Dovecot, appends the messages to INBOX, selects it and returns a logged-in client. */
 export async function dovecotWith(t: TestContext, messages: Buffer[]): Promise<RawImap> {
@@ -33,38 +30,7 @@ export async function dovecotWith(t: TestContext, messages: Buffer[]): Promise<R
   mkdirSync(home);
   chownSync(home, MAIL_UID, MAIL_UID);
   const port = await freePort();
-  writeFileSync(join(dir, 'users'), `bob:{PLAIN}secret:${MAIL_UID}:${MAIL_UID}::${home}::\n`, { mode: 0o644 });
-  const conf = join(dir, 'dovecot.conf');
-  writeFileSync(
-    conf,
-    `base_dir = ${dir}/run
-state_dir = ${dir}/run
-log_path = ${dir}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-mail_location = maildir:~/Maildir
-first_valid_uid = ${MAIL_UID}
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN ${dir}/users
-}
-userdb {
-  driver = passwd-file
-  args = ${dir}/users
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${port}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-`,
-  );
+  const conf = writeDovecotConf(dir, { port, mailLocation: 'maildir:~/Maildir', login: 'bob', home });
   execFileSync(which('dovecot')!, ['-c', conf], { stdio: 'ignore' });
   let client: RawImap | undefined;
   for (let i = 0; !client; i++) {

@@ -3,7 +3,7 @@
  * transaction together with its delivery events and its forwarded copies' queue rows (one fsync), and only
  * then are the events published; a UID is the mailbox's uidnext at insert time and uidnext only grows; every
  * insert bumps the mailbox's highestmodseq; a user's used_bytes changes in the same transaction as the rows it
- * counts. deliver()/deliverBatch() commit on this connection (blocking the event loop for the commit's fsync);
+ * counts; the directories a batch names are fsync'd before its transaction. deliver()/deliverBatch() commit on this connection (blocking the event loop for the commit's fsync);
  * deliverBatchAsync() commits on the mail writer thread (mailWriter.ts) when the database is a file.
  */
 import { and, eq, sql } from 'drizzle-orm';
@@ -83,18 +83,18 @@ export function createMailRepo(db: Db, bus: EventBus) {
      * failing delivery is rolled back alone and reported as failed; the others commit. If the commit itself
      * fails, every delivery of the batch is reported failed. Events are published after the commit.
      */
-    deliverBatch(jobs: DeliveryJob[]): BatchResult[] {
+    deliverBatch(jobs: DeliveryJob[], syncDirs: readonly string[] = []): BatchResult[] {
       writes ??= createMailWrites(db);
       const now = Date.now();
-      return publish(jobs, writes.writeBatch(jobs, now), now);
+      return publish(jobs, writes.writeBatch(jobs, now, syncDirs), now);
     },
 
     /**
-     * deliverBatch() committed on the mail writer thread, so the event loop is free during the commit's fsync.
-     * Same results and rules; an in-memory database commits in-process.
+     * deliverBatch() committed on the mail writer thread, so the event loop is free during the fsyncs of
+     * `syncDirs` and of the commit. Same results and rules; an in-memory database commits in-process.
      */
-    async deliverBatchAsync(jobs: DeliveryJob[]): Promise<BatchResult[]> {
-      if (client.memory) return repo.deliverBatch(jobs);
+    async deliverBatchAsync(jobs: DeliveryJob[], syncDirs: string[] = []): Promise<BatchResult[]> {
+      if (client.memory) return repo.deliverBatch(jobs, syncDirs);
       if (!writer) {
         statements ??= deliveryStatements(db);
         const busyTimeoutMs = Number(client.pragma('busy_timeout', { simple: true }));
@@ -111,7 +111,7 @@ export function createMailRepo(db: Db, bus: EventBus) {
       }
       const now = Date.now();
       const encoded = jobs.map((j) => statements!.encode(j, now));
-      return publish(jobs, await writer.write(encoded), now);
+      return publish(jobs, await writer.write(encoded, syncDirs), now);
     },
 
     /** Stops the mail writer thread once its batches are committed (before the database is closed). */

@@ -13,4 +13,9 @@ export interface DeliveryStatements {
 }
 
 export function prepareDeliveryStatements(conn: Database.Database, sql: DeliverySql): DeliveryStatements;
-export function writeBatch(conn: Database.Database, st: DeliveryStatements, jobs: EncodedJob[]): WriteResult[];
+export function writeBatch(
+  conn: Database.Database,
+  st: DeliveryStatements,
+  jobs: EncodedJob[],
+  syncDirs?: readonly string[],
+): WriteResult[];

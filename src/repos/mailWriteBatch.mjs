@@ -1,16 +1,31 @@
 // The transaction of a delivery batch, on a better-sqlite3 connection: used in-process by the mail repository
 // and on the mail writer thread (mailWriter.ts), which cannot load TypeScript, hence plain JavaScript. The SQL
 // comes from Drizzle's query builder (mailWrites.ts); parameters arrive encoded for the driver.
-// Rules: one transaction for the batch, one savepoint per job (a failing job is rolled back alone and reported
+// Rules: the directories a batch names are fsync'd before its transaction begins (so a committed row always has
+// a durable directory entry); one transaction for the batch, one savepoint per job (a failing job is rolled back alone and reported
 // failed, the others commit); if the commit fails, every job is reported failed; never throws.
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 
 /**
  * @param {import('better-sqlite3').Database} conn
  * @param {import("./mailWriteBatch.d.mts").DeliveryStatements} st
  * @param {import('./mailWrites.ts').EncodedJob[]} jobs
+ * @param {readonly string[]} [syncDirs] directories to fsync first (if one fails, nothing is written)
  * @returns {import('./mailWrites.ts').WriteResult[]}
  */
-export function writeBatch(conn, st, jobs) {
+export function writeBatch(conn, st, jobs, syncDirs = []) {
+  try {
+    for (const dir of syncDirs) {
+      const fd = openSync(dir, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (error) {
+    return jobs.map(() => ({ ok: false, error }));
+  }
   const one = conn.transaction((job) => {
     for (const q of job.queue) st.queue.run(q);
     const stored = [];

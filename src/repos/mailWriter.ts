@@ -18,7 +18,7 @@ export interface WriterData {
   sql: DeliverySql;
 }
 /** Requests to the thread. */
-export type WriterRequest = { id: number; jobs: EncodedJob[] };
+export type WriterRequest = { id: number; jobs: EncodedJob[]; syncDirs: string[] };
 /** Answers from the thread: one result per job of a request, or `fatal` when the thread cannot start. */
 export type WriterReply = { id: number; results: WriteResult[] } | { fatal: { message: string; stack?: string } };
 
@@ -43,7 +43,6 @@ export function createMailWriter(data: WriterData) {
 
   const start = () => {
     const w = new Worker(new URL('./mailWriterThread.mjs', import.meta.url), { workerData: data });
-    w.unref();
     w.on('message', (m: WriterReply) => {
       if ('id' in m) {
         const f = inFlight.get(m.id);
@@ -63,17 +62,22 @@ export function createMailWriter(data: WriterData) {
     };
     w.on('error', died);
     w.on('exit', (code) => died(new Error(`mail writer thread exited (code ${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker again.
+    w.unref();
     return w;
   };
 
   return {
-    /** Commits the jobs as one batch on the writer thread. Never rejects: failures are per-job results. */
-    write(jobs: EncodedJob[]): Promise<WriteResult[]> {
+    /**
+     * fsyncs `syncDirs`, then commits the jobs as one batch, on the writer thread. Never rejects: failures are
+     * per-job results.
+     */
+    write(jobs: EncodedJob[], syncDirs: string[] = []): Promise<WriteResult[]> {
       worker ??= start();
       const id = nextId++;
       return new Promise((resolve) => {
         inFlight.set(id, { jobs: jobs.length, resolve });
-        worker!.postMessage({ id, jobs } satisfies WriterRequest);
+        worker!.postMessage({ id, jobs, syncDirs } satisfies WriterRequest);
       });
     },
 

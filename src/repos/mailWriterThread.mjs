@@ -13,8 +13,8 @@ try {
   const conn = new Database(path, { timeout: busyTimeoutMs, fileMustExist: true });
   for (const p of pragmas) conn.pragma(p);
   const st = prepareDeliveryStatements(conn, sql);
-  port.on('message', (/** @type {import('./mailWriter.ts').WriterRequest} */ { id, jobs }) => {
-    port.postMessage({ id, results: writeBatch(conn, st, jobs) });
+  port.on('message', (/** @type {import('./mailWriter.ts').WriterRequest} */ { id, jobs, syncDirs }) => {
+    port.postMessage({ id, results: writeBatch(conn, st, jobs, syncDirs) });
   });
 } catch (e) {
   const err = /** @type {Error} */ (e);

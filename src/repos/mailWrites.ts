@@ -201,11 +201,12 @@ export function createMailWrites(db: Db) {
   const st = prepareDeliveryStatements(db.$client, text);
   return {
     encode,
-    writeBatch: (jobs: DeliveryJob[], now: number): WriteResult[] =>
+    writeBatch: (jobs: DeliveryJob[], now: number, syncDirs: readonly string[] = []): WriteResult[] =>
       writeBatch(
         db.$client,
         st,
         jobs.map((j) => encode(j, now)),
+        syncDirs,
       ),
   };
 }

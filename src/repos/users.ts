@@ -2,6 +2,9 @@
  * Users repository. Rules: a user belongs to an existing, non-template domain; creating a user creates its
  * standard mailboxes (INBOX, Sent, Drafts, Trash, Junk, Archive with SPECIAL-USE) in the same transaction;
  * the domain's max_users is enforced inside that transaction; writes commit, then publish `user.changed`.
+ * account() serves the per-message paths from a per-address cache that this repository's writes invalidate at
+ * once (and `user.changed`/`domain.changed` through the bus, for writes elsewhere); it holds no usage figures,
+ * which change with every delivery without an event: usedBytes() reads the current one.
  */
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import { domains, mailboxes, type UserRow, users } from '../../schema/db/tables.ts';
@@ -27,6 +30,13 @@ export interface NewUser {
   status?: UserRow['status'];
 }
 
+/** A user as the per-message paths need it: the row without its usage, and the id of its INBOX (which lives as
+ * long as the user: it can be neither deleted nor renamed away). */
+export type UserAccount = Omit<UserRow, 'used_bytes'> & { inboxId: number };
+
+/** Most addresses the account cache holds (unknown ones included) before it starts over. */
+const ACCOUNT_CACHE_MAX = 50_000;
+
 export type UserPatch = Partial<Pick<UserRow, 'full_name' | 'quota' | 'status' | 'totp_secret' | 'totp_enabled'>>;
 
 export function createUsersRepo(db: Db, bus: EventBus) {
@@ -47,7 +57,62 @@ export function createUsersRepo(db: Db, bus: EventBus) {
       .where(eq(users.id, sql.placeholder('id')))
       .prepare();
 
+  let usedById: ReturnType<typeof prepareUsedBytes> | undefined;
+  let inboxOf: ReturnType<typeof prepareInbox> | undefined;
+  const prepareUsedBytes = () =>
+    db
+      .select({ used: users.used_bytes })
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .prepare();
+  const prepareInbox = () =>
+    db
+      .select({ id: mailboxes.id })
+      .from(mailboxes)
+      .where(and(eq(mailboxes.user_id, sql.placeholder('user')), eq(mailboxes.name, 'INBOX')))
+      .prepare();
+  const accounts = new Map<string, UserAccount | null>();
+  // Keyed by the normalized address (lower case, IDN domain in ASCII), as events and rows carry it.
+  const forget = (email: string) => accounts.delete(email);
+  bus.subscribe('user.changed', ({ email }) => {
+    forget(email);
+  });
+  // Deleting a domain deletes its users (ON DELETE CASCADE) without a user.changed per user.
+  bus.subscribe('domain.changed', ({ action }) => {
+    if (action === 'deleted') accounts.clear();
+  });
+
   const repo = {
+    /** The account behind an address (cached; see the module rules), or undefined. */
+    account(email: string): UserAccount | undefined {
+      let key: string;
+      try {
+        key = splitAddress(email).address;
+      } catch {
+        return undefined;
+      }
+      let a = accounts.get(key);
+      if (a === undefined) {
+        byEmail ??= prepareByEmail();
+        const row = byEmail.get({ email: key });
+        if (row) {
+          inboxOf ??= prepareInbox();
+          const inbox = inboxOf.get({ user: row.id });
+          const { used_bytes: _used, ...rest } = row;
+          a = inbox ? { ...rest, inboxId: inbox.id } : null;
+        } else a = null;
+        if (accounts.size >= ACCOUNT_CACHE_MAX) accounts.clear();
+        accounts.set(key, a);
+      }
+      return a ?? undefined;
+    },
+
+    /** A user's current used_bytes (0 for an unknown id). */
+    usedBytes(id: number): number {
+      usedById ??= prepareUsedBytes();
+      return usedById.get({ id })?.used ?? 0;
+    },
+
     get(email: string): UserRow | undefined {
       let address: string;
       try {
@@ -131,6 +196,7 @@ export function createUsersRepo(db: Db, bus: EventBus) {
           .run();
         return u;
       });
+      forget(address);
       bus.publish('user.changed', { email: address, domain, action: 'created', fields: [] });
       return row;
     },
@@ -145,6 +211,7 @@ export function createUsersRepo(db: Db, bus: EventBus) {
         .where(eq(users.id, current.id))
         .returning()
         .get()!;
+      forget(row.email);
       bus.publish('user.changed', { email: row.email, domain: row.email.split('@')[1]!, action: 'updated', fields });
       return row;
     },
@@ -155,6 +222,7 @@ export function createUsersRepo(db: Db, bus: EventBus) {
         .set({ password_hash: passwordHash, updated_at: Date.now() })
         .where(eq(users.id, current.id))
         .run();
+      forget(current.email);
       bus.publish('user.changed', {
         email: current.email,
         domain: current.email.split('@')[1]!,
@@ -166,6 +234,7 @@ export function createUsersRepo(db: Db, bus: EventBus) {
     delete(email: string): UserRow {
       const current = repo.require(email);
       db.delete(users).where(eq(users.id, current.id)).run();
+      forget(current.email);
       bus.publish('user.changed', {
         email: current.email,
         domain: current.email.split('@')[1]!,

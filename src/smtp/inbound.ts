@@ -29,8 +29,19 @@ interface SessionState {
   errors: number;
 }
 
+// Random bytes for queue ids, drawn 4 at a time from a block (one call into the CSPRNG per 1,024 ids).
+let entropy = Buffer.alloc(0);
+let entropyAt = 0;
+
+/** A queue id: the time in base 36 and 32 random bits, in upper case (e.g. `MGX1K2A0F3C9B11E`). */
 export function newQueueId(): string {
-  return `${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
+  if (entropyAt + 4 > entropy.length) {
+    entropy = randomBytes(4096);
+    entropyAt = 0;
+  }
+  const random = entropy.readUInt32BE(entropyAt);
+  entropyAt += 4;
+  return `${Date.now().toString(36)}${random.toString(16).padStart(8, '0')}`.toUpperCase();
 }
 
 export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
@@ -128,7 +139,8 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       // Over quota already (RFC 5321 4.5.3.1.10: 452 with the mailbox full; a later retry may succeed).
       for (const t of r.local) {
         const quota = quotaOf(t.user, repos.domains.get(t.domain)?.default_quota ?? 0);
-        if (quota > 0 && t.user.used_bytes >= quota) return fail(REPLIES.overQuotaRcpt(address.address), r.domain);
+        if (quota > 0 && repos.users.usedBytes(t.user.id) >= quota)
+          return fail(REPLIES.overQuotaRcpt(address.address), r.domain);
       }
       st.accepted.set(address.address.toLowerCase(), r);
       cb();
@@ -181,7 +193,14 @@ async function handleData(
 
   let spooled: Awaited<ReturnType<Store['spool']>>;
   try {
-    spooled = await store.spool(prefix, stream, config.smtp.max_message_size);
+    // Written straight into the first recipient's INBOX tmp/ (renamed into its cur/ on delivery).
+    const first = local.values().next().value;
+    spooled = await store.spool(
+      prefix,
+      stream,
+      config.smtp.max_message_size,
+      first && { email: first.user.email, mailboxName: 'INBOX' },
+    );
   } catch (err) {
     log.error({ err, queueId }, 'spooling failed');
     reject(session, REPLIES.localError(), rcpts, firstDomain, { queueId });
@@ -197,26 +216,22 @@ async function handleData(
   // Quota with the real size (RFC 5321 4.5.3.1.10). One recipient: permanent 552 5.2.2. Several: SMTP has one
   // reply for all, so a temporary 452 makes the sender retry, when RCPT then refuses just the full mailbox.
   for (const t of local.values()) {
-    const user = repos.users.byId(t.user.id) ?? t.user;
-    const quota = quotaOf(user, repos.domains.get(t.domain)?.default_quota ?? 0);
-    if (quota > 0 && user.used_bytes + spooled.size > quota) {
+    const quota = quotaOf(t.user, repos.domains.get(t.domain)?.default_quota ?? 0);
+    const used = quota > 0 ? repos.users.usedBytes(t.user.id) : 0;
+    if (quota > 0 && used + spooled.size > quota) {
       store.discard(spooled);
-      const reply = rcpts.length === 1 ? REPLIES.overQuotaData(user.email) : REPLIES.overQuotaDataTemp(user.email);
-      reject(session, reply, rcpts, t.domain, { queueId, size: spooled.size, quota, used: user.used_bytes });
+      const reply = rcpts.length === 1 ? REPLIES.overQuotaData(t.user.email) : REPLIES.overQuotaDataTemp(t.user.email);
+      reject(session, reply, rcpts, t.domain, { queueId, size: spooled.size, quota, used });
       throw replyError(reply);
     }
   }
 
-  const targets: StoreTarget[] = [];
-  for (const t of local.values()) {
-    const inbox = repos.mail.mailbox(t.user.id, 'INBOX');
-    if (!inbox) {
-      store.discard(spooled);
-      log.error({ user: t.user.email }, 'user has no INBOX');
-      throw replyError(REPLIES.localError());
-    }
-    targets.push({ userId: t.user.id, email: t.user.email, mailboxId: inbox.id, mailboxName: 'INBOX' });
-  }
+  const targets: StoreTarget[] = [...local.values()].map((t) => ({
+    userId: t.user.id,
+    email: t.user.email,
+    mailboxId: t.user.inboxId,
+    mailboxName: 'INBOX',
+  }));
   const base = {
     messageId: spooled.headers.messageId,
     queueId,

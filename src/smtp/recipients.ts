@@ -8,10 +8,11 @@
 import type { UserRow } from '../../schema/db/accounts.ts';
 import type { Repos } from '../repos/index.ts';
 import { normalizeDomain, TEMPLATE_DOMAIN } from '../repos/names.ts';
+import type { UserAccount } from '../repos/users.ts';
 import { REPLIES, type Reply } from './replies.ts';
 
 export interface LocalTarget {
-  user: UserRow;
+  user: UserAccount;
   domain: string;
 }
 
@@ -30,7 +31,7 @@ function split(address: string): { local: string; domain: string } | null {
   return { local, domain: address.slice(at + 1) };
 }
 
-export function quotaOf(user: UserRow, domainDefaultQuota: number): number {
+export function quotaOf(user: Pick<UserRow, 'quota'>, domainDefaultQuota: number): number {
   return user.quota ?? domainDefaultQuota;
 }
 
@@ -56,7 +57,7 @@ export function resolveRecipient(repos: Repos, raw: string): Resolution {
   const candidates = plus > 0 ? [address, `${local.slice(0, plus)}@${domainName}`] : [address];
 
   for (const candidate of candidates) {
-    const user = repos.users.get(candidate);
+    const user = repos.users.account(candidate);
     if (user) {
       if (user.status !== 'active') return { ok: false, reply: REPLIES.userDisabled(raw), domain: domainName };
       return { ok: true, address, domain: domainName, local: [{ user, domain: domainName }], remote: [] };
@@ -82,7 +83,7 @@ function expand(repos: Repos, raw: string, address: string, domainName: string, 
       remote.add(a);
       return;
     }
-    const user = repos.users.get(a);
+    const user = repos.users.account(a);
     if (user) {
       if (user.status === 'active' && d.status === 'active') local.set(user.id, { user, domain: d.name });
       else disabled = true;

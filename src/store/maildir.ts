@@ -3,10 +3,12 @@
  * <mail_dir>/<domain>/<local>/{cur,new,tmp}; folder "Sent" is <user>/.Sent, "Archive/2025" is <user>/.Archive.2025.
  * File names are `<unique>,S=<size>:2,<flags>` (S= lets Dovecot skip stat; flags sorted: D F P R S T).
  * Rules: a file appears in cur/ or new/ only by an atomic link or rename from a complete, fsync'd file; the
- * directory entry is fsync'd before the message is indexed.
+ * directory entry is fsync'd before the message is indexed; a file in tmp/ not modified for 36 hours is a
+ * leftover (of a crash during delivery) and is removed the first time this process uses the folder (the
+ * Maildir convention; Dovecot does the same).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,12 +60,41 @@ export function forgetMaildir(dir: string): void {
   for (const d of ensured) if (d === dir || d.startsWith(`${dir}/`)) ensured.delete(d);
 }
 
-/** Creates cur/ new/ tmp/ (and Maildir++'s maildirfolder marker for subfolders) once per process. */
+/**
+ * Creates cur/ new/ tmp/ (and Maildir++'s maildirfolder marker for subfolders) once per process, and starts a
+ * sweep of tmp/'s leftovers.
+ */
 export function ensureMaildir(dir: string, isSubfolder: boolean): void {
   if (ensured.has(dir)) return;
   for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
   if (isSubfolder) writeFileSync(join(dir, 'maildirfolder'), '', { flag: 'a' });
   ensured.add(dir);
+  void sweepTmp(join(dir, 'tmp'));
+}
+
+/** How long a file may sit in tmp/ untouched before it counts as a leftover (Maildir: 36 hours). */
+export const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
+
+/** Removes files in `tmp` not modified for TMP_MAX_AGE_MS. Never throws (a sweep that fails is retried next start). */
+export async function sweepTmp(tmp: string, now = Date.now()): Promise<number> {
+  let removed = 0;
+  try {
+    for (const f of await readdir(tmp)) {
+      const path = join(tmp, f);
+      try {
+        const st = await stat(path);
+        if (st.isFile() && now - st.mtimeMs > TMP_MAX_AGE_MS) {
+          await unlink(path);
+          removed++;
+        }
+      } catch {
+        // gone meanwhile, or not ours to remove
+      }
+    }
+  } catch {
+    // no tmp/ (yet)
+  }
+  return removed;
 }
 
 /** fsync of a directory on libuv's thread pool (the event loop goes on serving other sessions). */

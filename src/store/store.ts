@@ -1,20 +1,23 @@
 /**
  * The mail store: deliver() makes a message durable in every target mailbox, then indexes it.
- * Order (RFC 5321 6.1: accept only what is safely stored): stream DATA into a spool file under <mail_dir>/.spool
- * (same filesystem as the Maildirs) while counting its size -> fsync it -> hard-link it into each target's cur/
- * (copy where a link is impossible) -> fsync each cur/ -> index all targets and record the delivery events in one
- * SQLite transaction (with the queue rows of copies forwarded to remote addresses, linked into <mail_dir>/.queue),
- * committed on the mail writer thread so the event loop serves other sessions meanwhile -> remove the spool name. Rules: on any failure every file this call created is removed and
- * nothing is indexed (the caller answers 451 4.3.0); the caller answers 250 only after deliver() resolved.
+ * Order (RFC 5321 6.1: accept only what is safely stored): stream DATA into a file in the first target mailbox's
+ * tmp/ (the Maildir protocol; <mail_dir>/.spool when no local mailbox gets a copy) while counting its size ->
+ * fdatasync it -> rename it into that mailbox's cur/ and hard-link it into every other target's cur/ (copy where
+ * a link is impossible) -> on the mail writer thread: fsync each cur/, then index all targets and record the
+ * delivery events in one SQLite transaction (with the queue rows of copies forwarded to remote addresses, linked
+ * into <mail_dir>/.queue), so the event loop serves other sessions meanwhile. Rules: on any failure every file
+ * this call created is removed and nothing is indexed (the caller answers 451 4.3.0); the caller answers 250
+ * only after deliver() resolved; a file left in tmp/ by a crash is removed by the tmp/ sweep (maildir.ts).
  */
 import {
   closeSync,
   copyFileSync,
-  fsync,
+  fdatasync,
   linkSync,
   mkdirSync,
   open,
   readdirSync,
+  renameSync,
   unlinkSync,
   writeSync,
   writevSync,
@@ -28,9 +31,10 @@ import type { DeliveryJob, StoredMessage } from '../repos/mail.ts';
 import type { NewQueueEntry } from '../repos/queue.ts';
 import { HEADER_LIMIT, type IndexedHeaders, parseIndexHeaders } from './headers.ts';
 import { UserMaildir } from './mailboxFiles.ts';
-import { fsyncDirAsync, uniqueName } from './maildir.ts';
+import { uniqueName } from './maildir.ts';
 
 export interface Spooled {
+  /** Where the bytes are now: the first target's tmp/ (moved into its cur/ by deliver()) or <mail_dir>/.spool. */
   path: string;
   unique: string;
   /** Bytes on disk: prepended trace headers plus the message as received. */
@@ -57,6 +61,8 @@ export class StoreError extends Error {
 interface Pending {
   job: DeliveryJob;
   spooled: Spooled;
+  /** The spool name still exists (it was linked, not renamed): removed once the batch is committed. */
+  leftover: boolean;
   created: string[];
   dirs: Set<string>;
   resolve(stored: StoredMessage[]): void;
@@ -76,7 +82,10 @@ function writeRest(fd: number, rest: Buffer): void {
 const openFd = (path: string) =>
   new Promise<number>((resolve, reject) => open(path, 'wx', 0o600, (e, fd) => (e ? reject(e) : resolve(fd))));
 
-const fsyncFd = (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+// fdatasync: the data and the size (all a new file needs to be read back); its name is made durable by the
+// directory fsync before the commit.
+const syncFd = (fd: number) =>
+  new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
 
 export function createStore(mailDir: string, repos: Repos) {
   const spoolDir = join(mailDir, '.spool');
@@ -93,12 +102,17 @@ export function createStore(mailDir: string, repos: Repos) {
     p.reject(new StoreError(`delivery failed: ${(e as Error).message}`, e));
   };
 
-  /** Commits a batch whose files and directories are durable, then settles its deliveries. Never rejects. */
+  /**
+   * Makes a batch's directories durable and commits it, then settles its deliveries. Never rejects. Both happen
+   * on the mail writer thread (one trip off the event loop for the directory fsyncs and the commit).
+   */
   async function commit(batch: Pending[]): Promise<void> {
-    // Committed on the mail writer thread: the event loop goes on serving sessions during the commit's fsync.
     let results: Awaited<ReturnType<Repos['mail']['deliverBatchAsync']>>;
     try {
-      results = await repos.mail.deliverBatchAsync(batch.map((p) => p.job));
+      results = await repos.mail.deliverBatchAsync(
+        batch.map((p) => p.job),
+        [...new Set(batch.flatMap((p) => [...p.dirs]))],
+      );
     } catch (e) {
       for (const p of batch) fail(p, e);
       return;
@@ -109,15 +123,15 @@ export function createStore(mailDir: string, repos: Repos) {
         fail(p, r.error);
         continue;
       }
-      // The spool name is only a leftover now (every mailbox has its own link): remove it off the event loop.
-      unlink(p.spooled.path).catch(() => {});
+      // A spool name that was linked (not renamed) is only a leftover now: remove it off the event loop.
+      if (p.leftover) unlink(p.spooled.path).catch(() => {});
       p.resolve(r.stored);
     }
   }
 
   /**
-   * Pipelined: while one batch commits, the next one's directories are fsync'd and its commit is queued behind
-   * (the writer commits in order); at most two commits are in flight.
+   * Pipelined: while one batch commits, the next one is queued behind it (the writer commits in order); at most
+   * two batches are in flight.
    */
   async function drain(): Promise<void> {
     if (draining) return;
@@ -125,14 +139,7 @@ export function createStore(mailDir: string, repos: Repos) {
     let previous: Promise<void> = Promise.resolve();
     try {
       while (pending.length) {
-        const batch = pending.splice(0, MAX_BATCH);
-        try {
-          await Promise.all([...new Set(batch.flatMap((p) => [...p.dirs]))].map(fsyncDirAsync));
-        } catch (e) {
-          for (const p of batch) fail(p, e);
-          continue;
-        }
-        const committing = commit(batch);
+        const committing = commit(pending.splice(0, MAX_BATCH));
         await previous;
         previous = committing;
       }
@@ -146,15 +153,22 @@ export function createStore(mailDir: string, repos: Repos) {
 
   const store = {
     /**
-     * Writes `prefix` then the stream into a new spool file and fsyncs it. The stream is always read to its
+     * Writes `prefix` then the stream into a new file in `into`'s tmp/ (the mailbox that gets the first copy;
+     * <mail_dir>/.spool without one) and makes its data durable. The stream is always read to its
      * end, also after a write error or past maxSize, so the SMTP session can still answer (a for-await loop
      * would destroy the stream when it exits early, leaving the client without a reply). A message of up to
      * SPOOL_IN_MEMORY bytes is collected first and written with one writev (few system calls and trips to the
      * thread pool: open, fsync); a bigger one is streamed to the file as it arrives.
      */
-    async spool(prefix: Buffer, source: Readable, maxSize: number): Promise<Spooled> {
+    async spool(
+      prefix: Buffer,
+      source: Readable,
+      maxSize: number,
+      into?: Pick<StoreTarget, 'email' | 'mailboxName'>,
+    ): Promise<Spooled> {
       const unique = uniqueName();
-      const path = join(spoolDir, unique);
+      const dir = into ? join(new UserMaildir(mailDir, into.email).ensure(into.mailboxName), 'tmp') : spoolDir;
+      const path = join(dir, unique);
       let size = prefix.length;
       let oversized = false;
       let failure: Error | null = null;
@@ -219,14 +233,14 @@ export function createStore(mailDir: string, repos: Repos) {
             const written = writevSync(fd, buffered);
             // A regular file takes everything or reports why not; a short write means the disk filled up.
             if (written < size) writeRest(fd, Buffer.concat(buffered).subarray(written));
-            await fsyncFd(fd);
+            await syncFd(fd);
           } catch (e) {
             failure = e as Error;
           }
           if (fd !== undefined) closeSync(fd);
         } else {
           try {
-            if (fh) await fh.sync();
+            if (fh) await fh.datasync();
           } catch (e) {
             failure = e as Error;
           }
@@ -236,7 +250,7 @@ export function createStore(mailDir: string, repos: Repos) {
       await fh?.close().catch(() => {});
       if (failure) {
         safeUnlink(path);
-        throw new StoreError(`cannot write the message to ${spoolDir}: ${failure.message}`, failure);
+        throw new StoreError(`cannot write the message to ${dir}: ${failure.message}`, failure);
       }
       // An oversized message leaves no file when it never left memory: discard() copes with a missing file.
       return { path, unique, size, headers: parseIndexHeaders(Buffer.concat(head)), oversized };
@@ -247,7 +261,8 @@ export function createStore(mailDir: string, repos: Repos) {
     },
 
     /**
-     * Links the spooled file into every target mailbox and indexes it (with `events` and the forwarded copies'
+     * Moves the spooled file into the first target's cur/ (when it was spooled in its tmp/), links it into every
+     * other target mailbox and indexes it (with `events` and the forwarded copies'
      * queue rows) atomically. Group commit: deliveries that arrive while a batch is being made durable wait and
      * go together in the next batch: one fsync per directory and one SQLite commit for the whole batch.
      */
@@ -261,29 +276,39 @@ export function createStore(mailDir: string, repos: Repos) {
       const created: string[] = [];
       const dirs = new Set<string>();
       let queueFile: string | undefined;
-      try {
-        if (forwards.length) {
-          // Forwarded copies wait in the outbound queue (<mail_dir>/.queue) until outbound delivery sends them.
-          mkdirSync(queueDir, { recursive: true, mode: 0o700 });
-          queueFile = join(queueDir, spooled.unique);
-          linkSync(spooled.path, queueFile);
-          created.push(queueFile);
-          dirs.add(queueDir);
+      // Where the bytes are: the spool name until it is renamed into a mailbox.
+      let source = spooled.path;
+      let leftover = true;
+      const linkFrom = (to: string) => {
+        try {
+          linkSync(source, to);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+          copyFileSync(source, to);
         }
+      };
+      try {
         // A new message has no flags: an empty info part.
         const name = `${spooled.unique},S=${spooled.size}:2,`;
         for (const t of targets) {
           // The same path rules as IMAP (mailboxFiles.ts): one place maps a user and mailbox to a folder.
           const dir = new UserMaildir(mailDir, t.email).ensure(t.mailboxName);
           const final = join(dir, 'cur', name);
-          try {
-            linkSync(spooled.path, final);
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-            copyFileSync(spooled.path, final);
-          }
+          if (leftover && source === join(dir, 'tmp', spooled.unique)) {
+            renameSync(source, final);
+            source = final;
+            leftover = false;
+          } else linkFrom(final);
           created.push(final);
           dirs.add(join(dir, 'cur'));
+        }
+        if (forwards.length) {
+          // Forwarded copies wait in the outbound queue (<mail_dir>/.queue) until outbound delivery sends them.
+          mkdirSync(queueDir, { recursive: true, mode: 0o700 });
+          queueFile = join(queueDir, spooled.unique);
+          linkFrom(queueFile);
+          created.push(queueFile);
+          dirs.add(queueDir);
         }
       } catch (e) {
         for (const f of created) safeUnlink(f);
@@ -305,7 +330,7 @@ export function createStore(mailDir: string, repos: Repos) {
         forwards: forwards.map((f) => ({ ...f, spool_file: queueFile!, size: spooled.size })),
       };
       return new Promise((resolve, reject) => {
-        pending.push({ job, spooled, created, dirs, resolve, reject });
+        pending.push({ job, spooled, leftover, created, dirs, resolve, reject });
         void drain();
       });
     },

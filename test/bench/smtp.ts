@@ -3,9 +3,17 @@
  * way in the same run: Postfix's smtp-source sends MESSAGES messages of SIZE bytes over SESSIONS sessions to one
  * mailbox, connections reused (-d). A message counts once it is durable and indexed: for Mailyard that is the 250 reply (sent only
  * after fsync and commit; the script checks the index count afterwards); for Postfix it is the file appearing in
- * the Maildir (its virtual agent fsyncs before renaming into new/). Prints msg/s for both, the ratio and
- * Mailyard's peak RSS. Needs root (Postfix), smtp-source and postfix (apt-get install postfix).
- * Options (env): MESSAGES (5000), SESSIONS (20), SIZE (10240), CPU_PROF=<dir> (profile Mailyard's process).
+ * the Maildir (its virtual agent fsyncs before renaming into new/). Prints msg/s for both, the ratio,
+ * Mailyard's peak RSS and its CPU time per message. Needs root (Postfix, mount), smtp-source and postfix
+ * (apt-get install postfix).
+ * Each server gets a fresh ext4 filesystem (a sparse image on a loop device, with a journal or not like the
+ * filesystem of the temporary directory): on ext4, creating a file costs more while many inodes of its block
+ * group were freed in the last minutes (ext4 skips recently deleted inodes; without a journal it looks at each
+ * one), so files deleted before the run (an earlier run's cleanup, a test suite) would slow whichever server
+ * runs first. Each server still pays for its own deletions (Postfix removes a queue file per message).
+ * Options (env): MESSAGES (5000), SESSIONS (20), SIZE (10240), CPU_PROF=<dir> (profile Mailyard's process),
+ * FS=tmp (no fresh filesystems: both servers in the temporary directory), FS=journal / FS=nojournal (fresh
+ * filesystems of that kind), PEER=0 (Mailyard only).
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +32,8 @@ const UID = MAIL_UID;
 const base = mkdtempSync(join(tmpdir(), 'mailyard-bench-'));
 const children: ChildProcess[] = [];
 let postfixPid: number | undefined;
+const mounts: string[] = [];
+const loops: string[] = [];
 
 function cleanup() {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -32,9 +42,60 @@ function cleanup() {
       process.kill(postfixPid, 'SIGTERM');
     } catch {}
   }
+  for (const m of mounts) {
+    try {
+      execFileSync('umount', [m]);
+    } catch {
+      try {
+        execFileSync('umount', ['-l', m]);
+      } catch {}
+    }
+  }
+  for (const l of loops) {
+    try {
+      execFileSync('losetup', ['-d', l]);
+    } catch {}
+  }
   rmSync(base, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
+// A signal (Ctrl-C, a timeout) still cleans up: mounts, loop devices, the Postfix instance.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+
+/** Whether the temporary directory's filesystem is ext4 with a journal (jbd2 lists the journals it runs). */
+function tmpHasJournal(): boolean {
+  const [source, type] = execFileSync('findmnt', ['-n', '-o', 'SOURCE,FSTYPE', '--target', tmpdir()], {
+    encoding: 'utf8',
+  })
+    .trim()
+    .split(/\s+/);
+  if (type !== 'ext4') return true;
+  const dev = source!.split('/').pop()!;
+  return readdirSync('/proc/fs/jbd2').some((j) => j.startsWith(`${dev}-`));
+}
+
+const FS = process.env.FS ?? (tmpHasJournal() ? 'journal' : 'nojournal');
+
+/** A directory for one server: on a fresh ext4 filesystem of its own (see above), or just a directory (FS=tmp). */
+function serverDir(name: string): string {
+  const dir = join(base, name);
+  mkdirSync(dir);
+  if (FS === 'tmp') return dir;
+  const image = join(base, `${name}.img`);
+  execFileSync('truncate', ['-s', '4G', image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', ...(FS === 'nojournal' ? ['-O', '^has_journal'] : []), image]);
+  const loop = execFileSync('losetup', ['--direct-io=on', '--show', '-f', image], { encoding: 'utf8' }).trim();
+  execFileSync('mount', [loop, dir]);
+  loops.push(loop);
+  mounts.push(dir);
+  return dir;
+}
+
+/** CPU time (user + system) a process has used so far, in ms (/proc/<pid>/stat fields 14 and 15, in clock ticks). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 // Async, so this process keeps serving its own sockets (a blocked event loop breaks HTTP keep-alive reuse).
 const smtpSource = async (port: number) => {
@@ -57,8 +118,7 @@ const smtpSource = async (port: number) => {
 };
 
 async function benchMailyard() {
-  const dir = join(base, 'mailyard');
-  mkdirSync(dir);
+  const dir = serverDir('mailyard');
   const [relay, api] = await freePorts(2);
   const config = {
     server: { hostname: 'bench.mailyard.test', bind_address: '127.0.0.1' },
@@ -88,7 +148,9 @@ async function benchMailyard() {
   };
   await call('/api/domains', { name: 'example.com', use_default_template: true });
   await call('/api/users', { email: 'bob@example.com', password: 'bench-password', quota: 0 });
+  const cpu0 = cpuMs(child.pid!);
   const ms = await smtpSource(relay!);
+  const cpu = cpuMs(child.pid!) - cpu0;
   const q = await fetch(`${apiUrl}/graphql`, {
     method: 'POST',
     headers: { authorization: 'Bearer bench-token', 'content-type': 'application/json' },
@@ -97,12 +159,14 @@ async function benchMailyard() {
   const indexed = q.data.user.mailboxes.find((m) => m.name === 'INBOX')!.messageCount;
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const rssKb = Number(/VmHWM:\s+(\d+)/.exec(status)![1]);
+  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
-  return { ms, indexed, rssMb: rssKb / 1024 };
+  await exited;
+  return { ms, indexed, rssMb: rssKb / 1024, cpu };
 }
 
 async function benchPostfix() {
-  const dir = join(base, 'postfix');
+  const dir = serverDir('postfix');
   for (const d of ['etc', 'queue', 'data', 'mail']) mkdirSync(join(dir, d), { recursive: true });
   execFileSync('chmod', ['755', base, dir]);
   if (!ensureMailUser()) throw new Error(`the benchmark needs a system user with uid ${UID} (run it as root)`);
@@ -175,16 +239,20 @@ smtp_dns_support_level = disabled
 }
 
 const my = await benchMailyard();
-const pf = await benchPostfix();
+const pf = process.env.PEER === '0' ? null : await benchPostfix();
 const myRate = (MESSAGES / my.ms) * 1000;
-const pfRate = (pf.delivered / pf.ms) * 1000;
-console.log(`smtp-source: ${MESSAGES} messages of ${SIZE} bytes over ${SESSIONS} sessions, one local mailbox`);
 console.log(
-  `mailyard: ${myRate.toFixed(0)} msg/s (${(my.ms / 1000).toFixed(2)} s; ${my.indexed} indexed), peak RSS ${my.rssMb.toFixed(0)} MB`,
+  `smtp-source: ${MESSAGES} messages of ${SIZE} bytes over ${SESSIONS} sessions, one local mailbox; ${FS === 'tmp' ? `files in ${tmpdir()}` : `each server on a fresh ext4 filesystem (${FS === 'nojournal' ? 'no journal' : 'journal'})`}`,
 );
-console.log(`postfix:  ${pfRate.toFixed(0)} msg/s (${(pf.ms / 1000).toFixed(2)} s; ${pf.delivered} in the Maildir)`);
-console.log(`ratio mailyard/postfix: ${(myRate / pfRate).toFixed(2)}x (target >= 2.0x; RSS target < 250 MB)`);
-if (my.indexed !== MESSAGES || pf.delivered < MESSAGES) {
+console.log(
+  `mailyard: ${myRate.toFixed(0)} msg/s (${(my.ms / 1000).toFixed(2)} s; ${my.indexed} indexed), peak RSS ${my.rssMb.toFixed(0)} MB, CPU ${(my.cpu / MESSAGES).toFixed(2)} ms/msg (${((my.cpu / my.ms) * 100).toFixed(0)}% of a core)`,
+);
+if (pf) {
+  const pfRate = (pf.delivered / pf.ms) * 1000;
+  console.log(`postfix:  ${pfRate.toFixed(0)} msg/s (${(pf.ms / 1000).toFixed(2)} s; ${pf.delivered} in the Maildir)`);
+  console.log(`ratio mailyard/postfix: ${(myRate / pfRate).toFixed(2)}x (target >= 2.0x; RSS target < 250 MB)`);
+}
+if (my.indexed !== MESSAGES || (pf && pf.delivered < MESSAGES)) {
   console.error('not every message was stored: the figures above are not valid');
   process.exitCode = 1;
 }

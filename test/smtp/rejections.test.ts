@@ -74,6 +74,56 @@ test('disabled domain and disabled user are refused with clear codes; the next t
   assert.equal((await c.cmd('RCPT TO:<dave@other.example>')).code, 250);
 });
 
+test('recipient lookups are cached, and every change through the API reaches the next RCPT (disable, delete, recreate, domain delete, IDN)', async (t) => {
+  const { app, ports, inbox } = await mailServer(t);
+  const { accounts, domains } = app.services;
+  await domains.create('test', 'bücher.example', true);
+  await accounts.createUser('test', 'jörg@bücher.example', 'password123');
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  const rcpt = async (a: string) => {
+    await c.cmd('RSET');
+    await c.cmd('MAIL FROM:<a@remote.example>');
+    return (await c.cmd(`RCPT TO:<${a}>`)).code;
+  };
+  // Each address is looked up (and cached) first, then changed.
+  assert.equal(await rcpt('carol@example.com'), 250);
+  accounts.updateUser('test', 'carol@example.com', { status: 'disabled' });
+  assert.equal(await rcpt('carol@example.com'), 550);
+  accounts.updateUser('test', 'carol@example.com', { status: 'active' });
+  assert.equal(await rcpt('Carol@Example.COM'), 250);
+
+  // Deleted, then created again: a new user with a new INBOX gets the next message.
+  const before = inbox('carol@example.com').box.id;
+  accounts.deleteUser('test', 'carol@example.com');
+  assert.equal(await rcpt('carol@example.com'), 550);
+  await accounts.createUser('test', 'carol@example.com', 'password123');
+  assert.notEqual(inbox('carol@example.com').box.id, before);
+  assert.equal((await c.send('a@remote.example', ['carol@example.com'], message('again'))).data?.code, 250);
+  assert.deepEqual(
+    inbox('carol@example.com').rows.map((r) => r.subject),
+    ['again'],
+  );
+
+  // An IDN address, looked up in Unicode and changed through its Unicode form.
+  assert.equal(await rcpt('JÖRG@bücher.example'), 250);
+  accounts.updateUser('test', 'jörg@bücher.example', { status: 'disabled' });
+  assert.equal(await rcpt('jörg@BÜCHER.example'), 550);
+
+  // A deleted domain takes its users with it (no event per user).
+  assert.equal(await rcpt('dave@other.example'), 250);
+  domains.delete('test', 'other.example', true);
+  assert.equal(await rcpt('dave@other.example'), 554);
+  await domains.create('test', 'other.example', true);
+  assert.equal(await rcpt('dave@other.example'), 550, 'the domain is back, its user is not');
+  await accounts.createUser('test', 'dave@other.example', 'password123');
+  assert.equal((await c.send('a@remote.example', ['dave@other.example'], message('new dave'))).data?.code, 250);
+  assert.deepEqual(
+    inbox('dave@other.example').rows.map((r) => r.subject),
+    ['new dave'],
+  );
+});
+
 test('quota: 452 4.2.2 at RCPT when the mailbox is full, 552 5.2.2 at DATA when the message does not fit', async (t) => {
   const { app, ports, inbox, curDir } = await mailServer(t);
   await app.services.accounts.updateUser('test', 'bob@example.com', { quota: 3000 });
@@ -114,6 +164,7 @@ test('size: a message over max_message_size gets 552 5.3.4 and nothing is stored
   assert.match(r.data!.text, /^5\.3\.4 /);
   assert.equal(inbox('bob@example.com').rows.length, 0);
   assert.deepEqual(readdirSync(join(config.storage.mail_dir, '.spool')), []);
+  assert.deepEqual(readdirSync(join(config.storage.mail_dir, 'example.com/bob/tmp')), [], 'nothing left in tmp/');
   assert.equal(
     (await c.send('a@remote.example', ['bob@example.com'], message('fits'))).data?.code,
     250,

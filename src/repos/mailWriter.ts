@@ -5,7 +5,8 @@
  * while the writer commits; an in-memory database has no second connection, the caller commits in-process);
  * batches are committed one at a time in the order they were sent; the caller publishes events only after the
  * batch's results came back (i.e. after the commit); if the thread dies, every batch it had not answered is
- * reported failed and the next batch starts a new thread; close() waits for the batches in flight.
+ * reported failed and the next batch starts a new thread; close() waits for the batches in flight; the thread
+ * keeps the process alive only while a batch is in flight.
  */
 import { Worker } from 'node:worker_threads';
 import type { DeliverySql, EncodedJob, WriteResult } from './mailWrites.ts';
@@ -49,7 +50,10 @@ export function createMailWriter(data: WriterData) {
         if (!f) return;
         inFlight.delete(m.id);
         f.resolve(m.results);
-        if (inFlight.size === 0) idle?.();
+        if (inFlight.size === 0) {
+          w.unref();
+          idle?.();
+        }
       } else {
         if (worker === w) worker = null;
         void w.terminate();
@@ -76,6 +80,7 @@ export function createMailWriter(data: WriterData) {
       worker ??= start();
       const id = nextId++;
       return new Promise((resolve) => {
+        if (inFlight.size === 0) worker!.ref();
         inFlight.set(id, { jobs: jobs.length, resolve });
         worker!.postMessage({ id, jobs, syncDirs } satisfies WriterRequest);
       });

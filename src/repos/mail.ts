@@ -3,8 +3,9 @@
  * transaction together with its delivery events and its forwarded copies' queue rows (one fsync), and only
  * then are the events published; a UID is the mailbox's uidnext at insert time and uidnext only grows; every
  * insert bumps the mailbox's highestmodseq; a user's used_bytes changes in the same transaction as the rows it
- * counts; the directories a batch names are fsync'd before its transaction. deliver()/deliverBatch() commit on this connection (blocking the event loop for the commit's fsync);
- * deliverBatchAsync() commits on the mail writer thread (mailWriter.ts) when the database is a file.
+ * counts; the directories a batch names are fsync'd before its transaction. deliver()/deliverBatch() commit on
+ * this connection (blocking the event loop for the commit's fsync); deliverBatchAsync() commits on the mail
+ * writer thread (mailWriter.ts) when the database is a file.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { type MailboxRow, mailboxes, messages } from '../../schema/db/tables.ts';

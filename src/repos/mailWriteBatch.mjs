@@ -2,8 +2,8 @@
 // and on the mail writer thread (mailWriter.ts), which cannot load TypeScript, hence plain JavaScript. The SQL
 // comes from Drizzle's query builder (mailWrites.ts); parameters arrive encoded for the driver.
 // Rules: the directories a batch names are fsync'd before its transaction begins (so a committed row always has
-// a durable directory entry); one transaction for the batch, one savepoint per job (a failing job is rolled back alone and reported
-// failed, the others commit); if the commit fails, every job is reported failed; never throws.
+// a durable directory entry); one transaction for the batch, one savepoint per job (a failing job is rolled back
+// alone and reported failed, the others commit); if the commit fails, every job is reported failed; never throws.
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 
 /**

@@ -57,14 +57,7 @@ export function createUsersRepo(db: Db, bus: EventBus) {
       .where(eq(users.id, sql.placeholder('id')))
       .prepare();
 
-  let usedById: ReturnType<typeof prepareUsedBytes> | undefined;
   let inboxOf: ReturnType<typeof prepareInbox> | undefined;
-  const prepareUsedBytes = () =>
-    db
-      .select({ used: users.used_bytes })
-      .from(users)
-      .where(eq(users.id, sql.placeholder('id')))
-      .prepare();
   const prepareInbox = () =>
     db
       .select({ id: mailboxes.id })
@@ -109,8 +102,7 @@ export function createUsersRepo(db: Db, bus: EventBus) {
 
     /** A user's current used_bytes (0 for an unknown id). */
     usedBytes(id: number): number {
-      usedById ??= prepareUsedBytes();
-      return usedById.get({ id })?.used ?? 0;
+      return repo.byId(id)?.used_bytes ?? 0;
     },
 
     get(email: string): UserRow | undefined {

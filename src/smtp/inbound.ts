@@ -217,8 +217,9 @@ async function handleData(
   // reply for all, so a temporary 452 makes the sender retry, when RCPT then refuses just the full mailbox.
   for (const t of local.values()) {
     const quota = quotaOf(t.user, repos.domains.get(t.domain)?.default_quota ?? 0);
-    const used = quota > 0 ? repos.users.usedBytes(t.user.id) : 0;
-    if (quota > 0 && used + spooled.size > quota) {
+    if (quota <= 0) continue;
+    const used = repos.users.usedBytes(t.user.id);
+    if (used + spooled.size > quota) {
       store.discard(spooled);
       const reply = rcpts.length === 1 ? REPLIES.overQuotaData(t.user.email) : REPLIES.overQuotaDataTemp(t.user.email);
       reject(session, reply, rcpts, t.domain, { queueId, size: spooled.size, quota, used });

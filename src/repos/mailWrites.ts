@@ -40,14 +40,27 @@ export interface StoredMessage {
   modseq: number;
 }
 
+/**
+ * A file a delivery puts in place before it is indexed, on the thread that commits it: renamed (`move`), or
+ * hard-linked (copied and fdatasync'd where a link is impossible, across filesystems).
+ */
+export interface FileStep {
+  from: string;
+  to: string;
+  move: boolean;
+}
+
 export interface DeliveryJob {
   items: NewMessage[];
   events: NewDeliveryEvent[];
   forwards: NewQueueEntry[];
+  /** Done in order before the job's rows are written; if one fails, the job fails (the caller cleans up). */
+  files?: FileStep[];
 }
 
 /** A job as the driver binds it: positional parameter arrays (uid and modseq are filled in by the writer). */
 export interface EncodedJob {
+  files: FileStep[];
   queue: unknown[][];
   items: { userId: number; mailboxId: number; message: unknown[]; usedBytes: unknown[] }[];
   events: unknown[][];
@@ -151,7 +164,8 @@ export function deliveryStatements(db: Db) {
   const bind = (q: Query, values: Record<string, unknown>) => fillPlaceholders(q.params, values);
 
   /** Encodes a job for the driver (Drizzle's column encoders), at `now`. */
-  const encode = ({ items, events, forwards }: DeliveryJob, now: number): EncodedJob => ({
+  const encode = ({ items, events, forwards, files = [] }: DeliveryJob, now: number): EncodedJob => ({
+    files,
     queue: forwards.map((f) =>
       bind(queue, {
         user_id: null,

@@ -2,32 +2,21 @@
  * The mail store: deliver() makes a message durable in every target mailbox, then indexes it.
  * Order (RFC 5321 6.1: accept only what is safely stored): stream DATA into a file in the first target mailbox's
  * tmp/ (the Maildir protocol; <mail_dir>/.spool when no local mailbox gets a copy) while counting its size ->
- * fdatasync it -> rename it into that mailbox's cur/ and hard-link it into every other target's cur/ (copy where
- * a link is impossible) -> on the mail writer thread: fsync each cur/, then index all targets and record the
- * delivery events in one SQLite transaction (with the queue rows of copies forwarded to remote addresses, linked
- * into <mail_dir>/.queue), so the event loop serves other sessions meanwhile. Rules: on any failure every file
+ * fdatasync it -> on the mail writer thread: rename it into that mailbox's cur/ and hard-link it into every other
+ * target's cur/ (a durable copy where a link is impossible), fsync each cur/, then index all targets and record
+ * the delivery events in one SQLite transaction (with the queue rows of copies forwarded to remote addresses,
+ * linked into <mail_dir>/.queue), so the event loop serves other sessions meanwhile. Rules: on any failure every file
  * this call created is removed and nothing is indexed (the caller answers 451 4.3.0); the caller answers 250
  * only after deliver() resolved; a file left in tmp/ by a crash is removed by the tmp/ sweep (maildir.ts).
  */
-import {
-  closeSync,
-  copyFileSync,
-  fdatasync,
-  linkSync,
-  mkdirSync,
-  open,
-  readdirSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-  writevSync,
-} from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, open, readdirSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { type FileHandle, open as openHandle, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { Repos } from '../repos/index.ts';
 import type { DeliveryJob, StoredMessage } from '../repos/mail.ts';
+import type { FileStep } from '../repos/mailWrites.ts';
 import type { NewQueueEntry } from '../repos/queue.ts';
 import { HEADER_LIMIT, type IndexedHeaders, parseIndexHeaders } from './headers.ts';
 import { UserMaildir } from './mailboxFiles.ts';
@@ -63,6 +52,7 @@ interface Pending {
   spooled: Spooled;
   /** The spool name still exists (it was linked, not renamed): removed once the batch is committed. */
   leftover: boolean;
+  /** Every file the job's steps create: removed if the delivery fails. */
   created: string[];
   dirs: Set<string>;
   resolve(stored: StoredMessage[]): void;
@@ -97,8 +87,9 @@ export function createStore(mailDir: string, repos: Repos) {
   const pending: Pending[] = [];
   let draining = false;
 
+  // Also the spool name: a file step may have failed before it was renamed away.
   const fail = (p: Pending, e: unknown) => {
-    for (const f of p.created) safeUnlink(f);
+    for (const f of [...p.created, p.spooled.path]) safeUnlink(f);
     p.reject(new StoreError(`delivery failed: ${(e as Error).message}`, e));
   };
 
@@ -273,18 +264,21 @@ export function createStore(mailDir: string, repos: Repos) {
       forwards: Omit<NewQueueEntry, 'spool_file' | 'size'>[] = [],
       internalDate = Date.now(),
     ): Promise<StoredMessage[]> {
+      // The files are put in place on the mail writer thread, right before it fsyncs their directories: here
+      // only the plan (renames and links never block the event loop).
+      const files: FileStep[] = [];
       const created: string[] = [];
       const dirs = new Set<string>();
       let queueFile: string | undefined;
       // Where the bytes are: the spool name until it is renamed into a mailbox.
       let source = spooled.path;
-      let leftover = true;
-      const linkFrom = (to: string) => {
-        try {
-          linkSync(source, to);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-          copyFileSync(source, to);
+      let moved = false;
+      const place = (to: string, move: boolean) => {
+        files.push({ from: source, to, move });
+        created.push(to);
+        if (move) {
+          source = to;
+          moved = true;
         }
       };
       try {
@@ -293,25 +287,18 @@ export function createStore(mailDir: string, repos: Repos) {
         for (const t of targets) {
           // The same path rules as IMAP (mailboxFiles.ts): one place maps a user and mailbox to a folder.
           const dir = new UserMaildir(mailDir, t.email).ensure(t.mailboxName);
-          const final = join(dir, 'cur', name);
-          if (leftover && source === join(dir, 'tmp', spooled.unique)) {
-            renameSync(source, final);
-            source = final;
-            leftover = false;
-          } else linkFrom(final);
-          created.push(final);
+          place(join(dir, 'cur', name), !moved && source === join(dir, 'tmp', spooled.unique));
           dirs.add(join(dir, 'cur'));
         }
         if (forwards.length) {
-          // Forwarded copies wait in the outbound queue (<mail_dir>/.queue) until outbound delivery sends them.
+          // Forwarded copies wait in the outbound queue (<mail_dir>/.queue) until outbound delivery sends them;
+          // a message no mailbox took moves there from the spool.
           mkdirSync(queueDir, { recursive: true, mode: 0o700 });
           queueFile = join(queueDir, spooled.unique);
-          linkFrom(queueFile);
-          created.push(queueFile);
+          place(queueFile, !moved);
           dirs.add(queueDir);
         }
       } catch (e) {
-        for (const f of created) safeUnlink(f);
         return Promise.reject(new StoreError(`delivery failed: ${(e as Error).message}`, e));
       }
       const job: DeliveryJob = {
@@ -328,9 +315,10 @@ export function createStore(mailDir: string, repos: Repos) {
         })),
         events,
         forwards: forwards.map((f) => ({ ...f, spool_file: queueFile!, size: spooled.size })),
+        files,
       };
       return new Promise((resolve, reject) => {
-        pending.push({ job, spooled, leftover, created, dirs, resolve, reject });
+        pending.push({ job, spooled, leftover: !moved, created, dirs, resolve, reject });
         void drain();
       });
     },

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { testDb } from '../helpers/db.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 // Nothing but the writer thread keeps this test's process alive while it commits: if the thread stayed unref'd
 // during a batch, node:test would end the file with the promise pending.
@@ -35,4 +38,58 @@ test('the mail writer thread commits a batch off the main thread, keeping the pr
   }
   assert.equal(repos.mail.messages(inbox.id).length, 6);
   assert.equal(repos.users.get('bob@example.com')!.used_bytes, 6 * 100 + 15);
+});
+
+test('a job whose file step fails is reported failed and writes nothing; the rest of the batch commits with its files in place', async (t) => {
+  const { repos } = testDb(t);
+  t.after(() => repos.mail.close());
+  repos.domains.create('example.com', { useTemplate: true });
+  const user = repos.users.create({ email: 'bob@example.com', passwordHash: 'x' });
+  const inbox = repos.mail.mailbox(user.id, 'INBOX')!;
+  const dir = tmpDir(t);
+  for (const d of ['tmp', 'cur']) mkdirSync(join(dir, d));
+  const job = (n: number, from: string) => ({
+    items: [
+      {
+        userId: user.id,
+        mailboxId: inbox.id,
+        maildirName: `m${n}`,
+        size: 10,
+        internalDate: Date.now(),
+        messageId: null,
+        subject: `m${n}`,
+        fromAddr: null,
+        dateHeader: null,
+      },
+    ],
+    events: [],
+    forwards: [],
+    files: [
+      { from, to: join(dir, 'cur', `m${n}:2,`), move: true },
+      { from: join(dir, 'cur', `m${n}:2,`), to: join(dir, `copy${n}`), move: false },
+    ],
+  });
+  writeFileSync(join(dir, 'tmp', 'm1'), 'first');
+  writeFileSync(join(dir, 'tmp', 'm3'), 'third');
+  const results = await repos.mail.deliverBatchAsync(
+    [job(1, join(dir, 'tmp', 'm1')), job(2, join(dir, 'tmp', 'missing')), job(3, join(dir, 'tmp', 'm3'))],
+    [join(dir, 'cur')],
+  );
+  assert.deepEqual(
+    results.map((r) => r.ok),
+    [true, false, true],
+  );
+  assert.match(String(!results[1]!.ok && results[1]!.error.message), /ENOENT/);
+  assert.deepEqual(
+    repos.mail.messages(inbox.id).map((m) => [m.uid, m.subject]),
+    [
+      [1, 'm1'],
+      [2, 'm3'],
+    ],
+  );
+  assert.deepEqual(readdirSync(join(dir, 'tmp')), [], 'renamed away');
+  assert.deepEqual(readdirSync(join(dir, 'cur')).sort(), ['m1:2,', 'm3:2,']);
+  assert.equal(readFileSync(join(dir, 'copy3'), 'utf8'), 'third');
+  assert.equal(statSync(join(dir, 'copy3')).nlink, 2, 'linked, not copied');
+  assert.equal(repos.users.get('bob@example.com')!.used_bytes, 20);
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import nodemailer from 'nodemailer';
@@ -151,6 +153,54 @@ test('several recipients across domains: stored once per mailbox, hard-linked, o
   assert.equal(readdirSync(join(config.storage.mail_dir, '.spool')).length, 0, 'spool name removed');
   const types = app.repos.deliveryEvents.list().map((e) => e.type);
   assert.deepEqual(types.sort(), ['DELIVERED_LOCAL', 'DELIVERED_LOCAL', 'DELIVERED_LOCAL', 'QUEUED', 'RECEIVED']);
+});
+
+test('a mailbox on another filesystem gets a copy of the file (no hard link across filesystems), indexed like the others', async (t) => {
+  // dave's Maildir on its own tmpfs: linking bob's file into it fails with EXDEV, so it gets a (synced) copy.
+  const mailDir = mkdtempSync(join(tmpdir(), 'mailyard-exdev-'));
+  const daveDir = join(mailDir, 'other.example', 'dave');
+  mkdirSync(daveDir, { recursive: true });
+  const cleanup = () => rmSync(mailDir, { recursive: true, force: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', daveDir]);
+  } catch (e) {
+    cleanup();
+    t.skip(`cannot mount a tmpfs here: ${(e as Error).message.split('\n')[0]}`);
+    return;
+  }
+  const unmount = () => {
+    execFileSync('umount', ['-l', daveDir]);
+    cleanup();
+  };
+  // After-hooks run in registration order: the server's (registered by mailServer) stop it before the unmount.
+  const server = await mailServer(t, { storage: { mail_dir: mailDir } }).catch((e) => {
+    unmount();
+    throw e;
+  });
+  t.after(unmount);
+  const { ports, inbox, curDir } = server;
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  const r = await c.send('a@remote.example', ['bob@example.com', 'dave@other.example'], message('Across'));
+  assert.equal(r.data?.code, 250);
+  const only = (u: string) => {
+    const names = readdirSync(curDir(u));
+    assert.equal(names.length, 1, u);
+    return join(curDir(u), names[0]!);
+  };
+  const [bob, dave] = [only('bob@example.com'), only('dave@other.example')];
+  assert.notEqual(statSync(bob).dev, statSync(dave).dev, 'two filesystems');
+  assert.deepEqual(readFileSync(dave), readFileSync(bob), 'the copy is byte-identical');
+  assert.equal(statSync(bob).nlink, 1);
+  for (const u of ['bob@example.com', 'dave@other.example']) {
+    const rows = inbox(u).rows;
+    assert.deepEqual(
+      rows.map((x) => [x.subject, x.size]),
+      [['Across', statSync(bob).size]],
+      u,
+    );
+  }
+  assert.deepEqual(readdirSync(join(daveDir, 'tmp')), [], "nothing left in dave's tmp/");
 });
 
 test('nodemailer over STARTTLS (required), 8-bit body and a UTF-8 address (SMTPUTF8) with an IDN domain', async (t) => {

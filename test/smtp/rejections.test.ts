@@ -231,3 +231,28 @@ test('an over-long command line gets 421 and closes only that session; an idle s
   assert.match(idle.text, /timeout/i);
   assert.ok(waited > 500 && waited < 5000, `closed after ${waited} ms`);
 });
+
+test('a client that stalls in the middle of DATA gets 421 after the timeout; the partial message leaves nothing', async (t) => {
+  const { ports, inbox, config } = await mailServer(t, { smtp: { timeout: 1 } });
+  const c = await ehlo(ports.relay);
+  t.after(() => c.close());
+  assert.equal((await c.cmd('MAIL FROM:<a@remote.example>')).code, 250);
+  assert.equal((await c.cmd('RCPT TO:<bob@example.com>')).code, 250);
+  assert.equal((await c.cmd('DATA')).code, 354);
+  // More than the in-memory spool limit: this part is already streaming into a file in bob's tmp/.
+  c.write(`Subject: stalled\r\n\r\n${`${'x'.repeat(78)}\r\n`.repeat(5000)}`);
+  const bob = join(config.storage.mail_dir, 'example.com', 'bob');
+  for (let i = 0; i < 40 && readdirSync(join(bob, 'tmp')).length === 0; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(readdirSync(join(bob, 'tmp')).length, 1, 'the message is being written to tmp/');
+  const r = await c.reply();
+  assert.equal(r.code, 421);
+  assert.match(r.text, /^4\.4\.2 .*timeout/i);
+  for (let i = 0; i < 100 && readdirSync(join(bob, 'tmp')).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(readdirSync(join(bob, 'tmp')), [], 'the partial file is removed');
+  assert.deepEqual(readdirSync(join(bob, 'cur')), []);
+  assert.equal(inbox('bob@example.com').rows.length, 0);
+  const again = await ehlo(ports.relay);
+  t.after(() => again.close());
+  assert.equal((await again.send('a@remote.example', ['bob@example.com'], message('whole'))).data?.code, 250);
+});

@@ -121,7 +121,14 @@ export function createMessagesRepo(db: Db, bus: EventBus) {
     return r.modseq;
   };
 
+  const namesStmt = db.$client.prepare('select maildir_name from messages where mailbox_id = ?').pluck();
+
   const repo = {
+    /** The Maildir base names of a mailbox's messages (to tell which files are indexed). */
+    maildirNames(mailboxId: number): Set<string> {
+      return new Set(namesStmt.all(mailboxId) as string[]);
+    },
+
     /** Every UID of a mailbox, ascending. */
     uids(mailboxId: number): number[] {
       return uidsStmt.all(mailboxId) as number[];

@@ -80,3 +80,14 @@ export function keywordLetters(dir: string, keywords: readonly string[], assign:
   if (changed) save(dir, m);
   return letters.sort().join('');
 }
+
+/** The keywords named by the letters a-z of an info part, per the folder's dovecot-keywords (unknown: left out). */
+export function keywordsOfLetters(dir: string, letters: string): string[] {
+  const m = load(dir);
+  const out: string[] = [];
+  for (const c of letters) {
+    const k = c >= 'a' && c <= 'z' ? m.list[c.charCodeAt(0) - 97] : undefined;
+    if (k !== undefined && !out.includes(k)) out.push(k);
+  }
+  return out;
+}

@@ -3,12 +3,15 @@
  * is `cur/<maildir_name>:2,<letters>`, the letters mirroring the index's system flags; the index is the truth,
  * so a reader that misses a file under its expected name looks for the same base name with other letters (a
  * crash between the index commit and the rename, or Dovecot having renamed it); new files (APPEND, COPY) are
- * complete and fsync'd, and their directory fsync'd, before the caller indexes them; files of expunged messages
+ * complete and fsync'd, and their directory fsync'd, before the caller indexes them, and held (held.ts) until the
+ * caller has indexed or removed them (it calls release()); files of expunged messages
  * are unlinked only after the index commit; keywords appear as Dovecot's keyword letters (keywords.ts).
  */
 import { existsSync, linkSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { toCrlf } from './crlf.ts';
+import { hold, release } from './held.ts';
 import { keywordLetters } from './keywords.ts';
 import {
   ensureMaildir,
@@ -20,6 +23,7 @@ import {
   uniqueName,
   userDir,
 } from './maildir.ts';
+import { forgetPickup } from './pickup.ts';
 
 /** A message's flags as the index has them; the file name's info part is derived from them. */
 export interface FileFlags extends SystemFlags {
@@ -53,15 +57,18 @@ export class UserMaildir {
     return dir;
   }
 
-  /** The message bytes; falls back to a scan of cur/ and new/ for the base name. */
+  /**
+   * The message bytes with CRLF line ends (a file stored with bare LFs, as Dovecot and most MDAs store them, is
+   * served in the form IMAP requires); falls back to a scan of cur/ and new/ for the base name.
+   */
   async read(mailbox: string, maildirName: string, flags: FileFlags): Promise<Buffer> {
     try {
-      return await readFile(this.file(mailbox, maildirName, flags));
+      return toCrlf(await readFile(this.file(mailbox, maildirName, flags)));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       const found = this.find(mailbox, maildirName);
       if (!found) throw new Error(`message file ${maildirName} is missing from ${this.dir(mailbox)}`);
-      return readFile(found);
+      return toCrlf(await readFile(found));
     }
   }
 
@@ -119,12 +126,18 @@ export class UserMaildir {
       await fh.close();
     }
     const path = join(dir, 'cur', `${base}:2,${this.letters(mailbox, flags, true)}`);
+    // Held until the caller has indexed it (or removed it): see held.ts.
+    hold([base]);
     try {
       linkSync(tmp, path);
+      await fsyncDirAsync(join(dir, 'cur'));
+    } catch (e) {
+      removeQuietly([path]);
+      release([base]);
+      throw e;
     } finally {
       await unlink(tmp).catch(() => {});
     }
-    await fsyncDirAsync(join(dir, 'cur'));
     return { maildirName: base, path };
   }
 
@@ -147,11 +160,13 @@ export class UserMaildir {
         if (!existsSync(src)) src = this.find(fromMailbox, it.maildirName) ?? src;
         linkSync(src, path);
         created.push({ maildirName: base, path });
+        hold([base]);
       }
       await fsyncDirAsync(join(dir, 'cur'));
       return created;
     } catch (e) {
       removeQuietly(created.map((c) => c.path));
+      release(created.map((c) => c.maildirName));
       throw e;
     }
   }
@@ -175,6 +190,8 @@ export class UserMaildir {
     const b = this.dir(to);
     if (existsSync(a)) renameSync(a, b);
     forgetMaildir(a);
+    forgetPickup(a);
+    forgetPickup(b);
     this.ensure(to);
   }
 
@@ -183,6 +200,7 @@ export class UserMaildir {
     if (mailbox.toUpperCase() === 'INBOX') return;
     rmSync(this.dir(mailbox), { recursive: true, force: true });
     forgetMaildir(this.dir(mailbox));
+    forgetPickup(this.dir(mailbox));
   }
 }
 

@@ -19,6 +19,7 @@ import type { DeliveryJob, StoredMessage } from '../repos/mail.ts';
 import type { FileStep } from '../repos/mailWrites.ts';
 import type { NewQueueEntry } from '../repos/queue.ts';
 import { HEADER_LIMIT, type IndexedHeaders, parseIndexHeaders } from './headers.ts';
+import { hold, release } from './held.ts';
 import { UserMaildir } from './mailboxFiles.ts';
 import { uniqueName } from './maildir.ts';
 
@@ -90,6 +91,7 @@ export function createStore(mailDir: string, repos: Repos) {
   // Also the spool name: a file step may have failed before it was renamed away.
   const fail = (p: Pending, e: unknown) => {
     for (const f of [...p.created, p.spooled.path]) safeUnlink(f);
+    release([p.job.items[0]?.maildirName ?? '']);
     p.reject(new StoreError(`delivery failed: ${(e as Error).message}`, e));
   };
 
@@ -116,6 +118,7 @@ export function createStore(mailDir: string, repos: Repos) {
       }
       // A spool name that was linked (not renamed) is only a leftover now: remove it off the event loop.
       if (p.leftover) unlink(p.spooled.path).catch(() => {});
+      release([p.job.items[0]?.maildirName ?? '']);
       p.resolve(r.stored);
     }
   }
@@ -317,6 +320,8 @@ export function createStore(mailDir: string, repos: Repos) {
         forwards: forwards.map((f) => ({ ...f, spool_file: queueFile!, size: spooled.size })),
         files,
       };
+      // In cur/ before it is indexed: the Maildir pickup must not take it for mail from elsewhere.
+      hold([job.items[0]?.maildirName ?? '']);
       return new Promise((resolve, reject) => {
         pending.push({ job, spooled, leftover: !moved, created, dirs, resolve, reject });
         void drain();

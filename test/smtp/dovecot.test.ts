@@ -116,6 +116,25 @@ test('Dovecot configured on the Mailyard mail_dir lists and fetches the delivere
   assert.ok(projects, JSON.stringify(list.map((l) => l.path)));
   const st = await client.status(projects.path, { messages: true });
   assert.equal((st as { messages?: number }).messages, 1);
+
+  // The other way: a message Dovecot stores (APPEND with a flag and a keyword; its own file name, bare LF line
+  // ends) appears in Mailyard's INBOX after the ones Mailyard had, with those flags, served as the CRLF message
+  // that was appended, with that size.
+  const raw = Buffer.from(message('saved by Dovecot', 'from the other side\r\n'));
+  await client.append('INBOX', raw, ['\\Flagged', 'Project-X']);
+  const written = readdirSync(join(userRoot, 'cur')).filter((f) => !files.includes(f));
+  assert.equal(written.length, 1, `Dovecot wrote one file: ${written}`);
+  assert.ok(!readFileSync(join(userRoot, 'cur', written[0]!)).includes('\r\n'), 'Dovecot stores bare LFs');
+  const m2 = await RawImap.connect(ports.imap);
+  t.after(() => m2.close());
+  await m2.login('bob@example.com', 'password123');
+  assert.match((await m2.cmd('SELECT INBOX')).raw, /\* 4 EXISTS/);
+  const f = await m2.cmd('FETCH 4 (UID FLAGS RFC822.SIZE BODY.PEEK[])');
+  const text = f.raw;
+  assert.match(text, /UID 4 /);
+  assert.match(text, /FLAGS \(\\Flagged Project-X \\Recent\)/);
+  assert.match(text, new RegExp(`RFC822\\.SIZE ${raw.length}`));
+  assert.ok(f.raw.includes(`{${raw.length}}\r\n${raw.toString()})`), 'Mailyard serves the message as appended');
 });
 
 function readFileSafe(p: string) {

@@ -6,6 +6,7 @@
  * target is the selected mailbox.
  */
 import { parseIndexHeaders } from '../../store/headers.ts';
+import { release } from '../../store/held.ts';
 import { removeQuietly } from '../../store/mailboxFiles.ts';
 import { quotaOf } from '../auth.ts';
 import { ImapBad, ImapNo } from '../protocol/types.ts';
@@ -75,6 +76,8 @@ export const append: CommandSpec = {
     } catch (e) {
       removeQuietly([file.path]);
       mapRepoError(e);
+    } finally {
+      release([file.maildirName]);
     }
   },
 };

@@ -1,12 +1,15 @@
-// CHECK (RFC 3501 6.4.1). Rules: every change is already durable when its command completed, so CHECK is a NOOP.
+// CHECK (RFC 3501 6.4.1). Rules: every change is already durable when its command completed, so CHECK is a NOOP
+// (which also indexes mail other software put into the selected mailbox).
+import { pickUpSelected } from '../pickup.ts';
 import { noMore } from './args.ts';
 import { type CommandSpec, SELECTED } from './types.ts';
 
 export const check: CommandSpec = {
   name: 'CHECK',
   states: SELECTED,
-  handler(_s, args) {
+  handler(s, args) {
     noMore(args, 0, 'CHECK');
+    pickUpSelected(s);
     return undefined;
   },
 };

@@ -8,6 +8,7 @@
 
 import type { MailboxRow } from '../../../schema/db/tables.ts';
 import { flagsOf } from '../../repos/messages.ts';
+import { release } from '../../store/held.ts';
 import { removeQuietly } from '../../store/mailboxFiles.ts';
 import { quotaOf } from '../auth.ts';
 import { toSequenceSet } from '../protocol/sequenceSet.ts';
@@ -56,6 +57,8 @@ export async function moveMessages(
   } catch (e) {
     removeQuietly(files.map((f) => f.path));
     mapRepoError(e);
+  } finally {
+    release(files.map((f) => f.maildirName));
   }
   // A copy into the selected mailbox is reported (EXISTS) at the end of this command, not when the bus event
   // arrives later.

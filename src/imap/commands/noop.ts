@@ -1,12 +1,15 @@
-// NOOP (RFC 3501 6.1.2). Rules: does nothing but let pending mailbox changes be reported (by the session).
+// NOOP (RFC 3501 6.1.2). Rules: indexes mail other software put into the selected mailbox (imap/pickup.ts), and
+// lets pending mailbox changes be reported (by the session).
+import { pickUpSelected } from '../pickup.ts';
 import { noMore } from './args.ts';
 import { ANY, type CommandSpec } from './types.ts';
 
 export const noop: CommandSpec = {
   name: 'NOOP',
   states: ANY,
-  handler(_s, args) {
+  handler(s, args) {
     noMore(args, 0, 'NOOP');
+    pickUpSelected(s);
     return undefined;
   },
 };

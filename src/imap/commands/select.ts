@@ -5,6 +5,7 @@
  * HIGHESTMODSEQ; QRESYNC reports VANISHED (EARLIER) and changed FLAGS since the client's known mod-sequence.
  */
 import { flagsOf } from '../../repos/messages.ts';
+import { pickUp } from '../pickup.ts';
 import { parseSequenceSet, resolveSequenceSet, toSequenceSet } from '../protocol/sequenceSet.ts';
 import { ImapBad, ImapNo, type Token } from '../protocol/types.ts';
 import { SelectedMailbox } from '../selected.ts';
@@ -41,6 +42,7 @@ function open(readOnly: boolean): CommandSpec['handler'] {
     const box = s.deps.repos.mailboxes.get(user.id, name);
     if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
     if (condstore) s.condstoreUsed = true;
+    pickUp(s, box);
     const uids = s.deps.repos.messages.uids(box.id);
     const recent = readOnly ? new Set<number>() : s.deps.hub.claimRecent(box.id, uids);
     const sel = new SelectedMailbox(box, readOnly, uids, recent);

@@ -1,6 +1,8 @@
 // STATUS (RFC 3501 6.3.10, RFC 7162 HIGHESTMODSEQ, RFC 8438 SIZE, RFC 9051 DELETED). Rules: counts come from the
 // index; RECENT counts messages no read-write session has seen since start-up; unknown items are BAD.
+
 import type { MailboxRow } from '../../../schema/db/tables.ts';
+import { pickUp } from '../pickup.ts';
 import { ImapBad, ImapNo } from '../protocol/types.ts';
 import { encode } from '../protocol/writer.ts';
 import type { Session } from '../session.ts';
@@ -17,6 +19,7 @@ export function statusItems(list: ReturnType<typeof listArg>): string[] {
 }
 
 export function writeStatus(s: Session, box: MailboxRow, items: string[]): void {
+  pickUp(s, box);
   const st = s.deps.repos.mailboxes.status(box.id);
   const parts: string[] = [];
   for (const i of items) {

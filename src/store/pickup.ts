@@ -1,0 +1,119 @@
+/**
+ * Mail that other software put into a Mailyard folder (an MDA writing into new/, Dovecot delivering or saving,
+ * files copied in during a migration): found so that the caller can index it. Rules: a file whose base name
+ * (before ":2,") the index knows, or that Mailyard is placing right now (held.ts), is left alone; a file in new/
+ * is first renamed into cur/ with its info part (":2," when it has none), as Dovecot does, so it is found once;
+ * its flags come from the info part (system letters D F R S T; keyword letters through the folder's
+ * dovecot-keywords); its INTERNALDATE is the file's mtime; its size is that of its CRLF form (Dovecot's W=, else
+ * the file's size plus its bare LFs: crlf.ts); dotfiles and names with an info part other than ":2," are
+ * skipped; files come back oldest first, then by name.
+ * A folder whose cur/ and new/ have not changed since its last pickup in this process is not read again.
+ */
+import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { bareLineFeeds } from './crlf.ts';
+import { HEADER_LIMIT, type IndexedHeaders, parseIndexHeaders } from './headers.ts';
+import { isHeld } from './held.ts';
+import { keywordsOfLetters } from './keywords.ts';
+
+export interface FoundMessage {
+  maildirName: string;
+  path: string;
+  size: number;
+  internalDate: number;
+  /** IMAP flags (system flags and keywords). */
+  flags: string[];
+  headers: IndexedHeaders;
+}
+
+const SYSTEM: Record<string, string> = { D: '\\Draft', F: '\\Flagged', R: '\\Answered', S: '\\Seen', T: '\\Deleted' };
+
+/** Per folder: the mtimes of cur/ and new/ when it was last read completely. */
+const seen = new Map<string, string>();
+
+const mtimes = (dir: string): string | null => {
+  try {
+    return `${statSync(join(dir, 'cur')).mtimeMs}/${statSync(join(dir, 'new')).mtimeMs}`;
+  } catch {
+    return null;
+  }
+};
+
+function headersOf(path: string): IndexedHeaders {
+  const buf = Buffer.alloc(HEADER_LIMIT);
+  const fd = openSync(path, 'r');
+  try {
+    return parseIndexHeaders(buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The message files of the Maildir folder `dir` that the index does not know (`known(baseName)`), moving those
+ * in new/ into cur/ first. Once the caller has indexed them it calls `done()`: until cur/ or new/ changes, the
+ * folder is not read again.
+ */
+export function findUnindexed(
+  dir: string,
+  known: (maildirName: string) => boolean,
+): { found: FoundMessage[]; done(): void } {
+  const none = { found: [], done() {} };
+  const cur = join(dir, 'cur');
+  const skip = (base: string) => known(base) || isHeld(base);
+  let fresh: string[];
+  try {
+    fresh = readdirSync(join(dir, 'new'));
+  } catch {
+    return none; // not created yet: nothing delivered
+  }
+  for (const f of fresh) {
+    if (f.startsWith('.') || skip(f.split(':')[0]!)) continue;
+    try {
+      renameSync(join(dir, 'new', f), join(cur, f.includes(':') ? f : `${f}:2,`));
+    } catch {
+      // gone meanwhile (another reader of the Maildir took it)
+    }
+  }
+  const snapshot = mtimes(dir);
+  if (snapshot === null || seen.get(dir) === snapshot) return none;
+  const found: FoundMessage[] = [];
+  for (const f of readdirSync(cur)) {
+    if (f.startsWith('.')) continue;
+    const colon = f.indexOf(':');
+    if (colon >= 0 && !f.startsWith(':2,', colon)) continue;
+    const base = colon >= 0 ? f.slice(0, colon) : f;
+    if (skip(base)) continue;
+    const info = colon >= 0 ? f.slice(colon + 3) : '';
+    const path = join(cur, f);
+    let st: ReturnType<typeof statSync>;
+    let headers: IndexedHeaders;
+    try {
+      st = statSync(path);
+      if (!st.isFile()) continue;
+      headers = headersOf(path);
+    } catch {
+      continue;
+    }
+    // The size IMAP reports is that of the CRLF form (mailboxFiles.ts serves bare LFs as CRLF): Dovecot's W=,
+    // else the file's size plus its bare LFs.
+    const virtual = /,W=(\d+)(?:,|$)/.exec(base);
+    const flags = [...info].filter((c) => SYSTEM[c]).map((c) => SYSTEM[c]!);
+    flags.push(...keywordsOfLetters(dir, info.replace(/[^a-z]/g, '')));
+    found.push({
+      maildirName: base,
+      path,
+      size: virtual ? Number(virtual[1]) : st.size + bareLineFeeds(readFileSync(path)),
+      internalDate: Math.floor(st.mtimeMs),
+      flags,
+      headers,
+    });
+  }
+  found.sort((a, b) => a.internalDate - b.internalDate || (a.maildirName < b.maildirName ? -1 : 1));
+  return { found, done: () => seen.set(dir, snapshot) };
+}
+
+/** Forgets what was read of a folder (it was removed or renamed). */
+export function forgetPickup(dir: string): void {
+  seen.delete(dir);
+}

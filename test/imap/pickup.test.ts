@@ -1,0 +1,69 @@
+// Mail that other software puts into a Mailyard Maildir (an MDA's new/, files copied in from another server) is
+// indexed when IMAP looks at the folder: STATUS, SELECT, NOOP (imap/pickup.ts, store/pickup.ts).
+import assert from 'node:assert/strict';
+import { readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { hold, release } from '../../src/store/held.ts';
+import { imapServer } from './setup.ts';
+
+test('files another program put into new/ and cur/ are indexed with their flags; a file Mailyard is placing is not', async (t) => {
+  const s = await imapServer(t);
+  await s.deliver('bob@example.com');
+  const root = join(s.config.storage.mail_dir, 'example.com', 'bob');
+  // An MDA's delivery (bare LF line ends, no info part), the Maildir protocol: tmp/ then a rename into new/.
+  const mda = 'From: mda@remote.example\nSubject: via the MDA\n\nline one\nline two\n';
+  writeFileSync(join(root, 'tmp', '1700000100.M1P1.mda'), mda);
+  renameSync(join(root, 'tmp', '1700000100.M1P1.mda'), join(root, 'new', '1700000100.M1P1.mda'));
+  utimesSync(join(root, 'new', '1700000100.M1P1.mda'), 1_700_000_100, 1_700_000_100);
+  // A message copied in from another server, read and answered, with a keyword letter of this folder.
+  const migrated = 'Subject: migrated\r\nMessage-ID: <m@old.example>\r\n\r\nold mail\r\n';
+  writeFileSync(join(root, 'dovecot-keywords'), '0 Work\n');
+  const migratedName = `1600000000.M2P2.old,S=${migrated.length}:2,RSa`;
+  writeFileSync(join(root, 'cur', migratedName), migrated);
+  utimesSync(join(root, 'cur', migratedName), 1_600_000_000, 1_600_000_000);
+  // A file Mailyard itself is placing (a delivery before its index commit) and a dotfile: both left alone.
+  hold(['1800000000.M3P3.held,S=20']);
+  t.after(() => release(['1800000000.M3P3.held,S=20']));
+  writeFileSync(join(root, 'cur', '1800000000.M3P3.held,S=20:2,'), 'Subject: held\r\n\r\nx\r\n');
+  writeFileSync(join(root, 'cur', '.hidden'), 'not mail');
+  const usedBefore = s.app.repos.users.get('bob@example.com')!.used_bytes;
+
+  const c = await s.raw({ login: 'bob@example.com' });
+  assert.match((await c.cmd('STATUS INBOX (MESSAGES UIDNEXT)')).raw, /\* STATUS "INBOX" \(MESSAGES 3 UIDNEXT 4\)/);
+  assert.deepEqual(readdirSync(join(root, 'new')), [], 'new/ was emptied into cur/');
+  assert.ok(readdirSync(join(root, 'cur')).includes('1700000100.M1P1.mda:2,'));
+  assert.match((await c.cmd('SELECT INBOX')).raw, /\* 3 EXISTS/);
+  const f = await c.cmd('FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)');
+  const lines = f.lines.filter((l) => l.startsWith('* '));
+  assert.equal(lines.length, 3);
+  // UIDs in the order the files arrived: the migrated message (2020) before the MDA's (2023).
+  assert.match(
+    lines[1]!,
+    new RegExp(
+      `UID 2 FLAGS \\(\\\\Seen \\\\Answered Work \\\\Recent\\) RFC822\\.SIZE ${migrated.length} INTERNALDATE "13-Sep-2020`,
+    ),
+  );
+  const crlf = mda.replaceAll('\n', '\r\n');
+  assert.match(
+    lines[2]!,
+    new RegExp(`UID 3 FLAGS \\(\\\\Recent\\) RFC822\\.SIZE ${crlf.length} INTERNALDATE "14-Nov-2023`),
+  );
+  const body = await c.cmd('UID FETCH 3 BODY.PEEK[]');
+  assert.ok(body.raw.includes(`BODY[] {${crlf.length}}\r\n${crlf})`), 'served with CRLF line ends');
+  const search = await c.cmd('SEARCH SUBJECT migrated');
+  assert.match(search.raw, /\* SEARCH 2\r?\n/);
+  assert.equal(
+    s.app.repos.users.get('bob@example.com')!.used_bytes,
+    usedBefore + migrated.length + crlf.length,
+    'counted in the usage',
+  );
+
+  // Once Mailyard lets go of the file it is picked up too, at the next NOOP (and never twice).
+  release(['1800000000.M3P3.held,S=20']);
+  writeFileSync(join(root, 'cur', '1800000001.M4P4.late:2,F'), 'Subject: late\r\n\r\ny\r\n');
+  const noop = await c.cmd('NOOP');
+  assert.match(noop.raw, /\* 5 EXISTS/);
+  assert.match((await c.cmd('SELECT INBOX')).raw, /\* 5 EXISTS/);
+  assert.match((await c.cmd('UID FETCH 5 FLAGS')).raw, /FLAGS \(\\Flagged/);
+});

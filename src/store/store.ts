@@ -29,6 +29,8 @@ export interface Spooled {
   unique: string;
   /** Bytes on disk: prepended trace headers plus the message as received. */
   size: number;
+  /** LFs without a CR before them (a sloppy client's): IMAP serves them as CRLF, so they count in its size. */
+  bareLf: number;
   headers: IndexedHeaders;
   /** True when the client sent more than maxSize (the file is incomplete and must be discarded). */
   oversized: boolean;
@@ -164,6 +166,8 @@ export function createStore(mailDir: string, repos: Repos) {
       const dir = into ? join(new UserMaildir(mailDir, into.email).ensure(into.mailboxName), 'tmp') : spoolDir;
       const path = join(dir, unique);
       let size = prefix.length;
+      let bareLf = 0;
+      let last = 13; // the prefix ends with CRLF
       let oversized = false;
       let failure: Error | null = null;
       const head: Buffer[] = [];
@@ -190,6 +194,9 @@ export function createStore(mailDir: string, repos: Repos) {
             headLen += chunk.length;
           }
           size += chunk.length;
+          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1))
+            if ((i === 0 ? last : chunk[i - 1]) !== 13) bareLf++;
+          if (chunk.length) last = chunk[chunk.length - 1]!;
           if (size - prefix.length > maxSize) oversized = true;
           if (failure || oversized) return;
           if (buffered) {
@@ -247,7 +254,7 @@ export function createStore(mailDir: string, repos: Repos) {
         throw new StoreError(`cannot write the message to ${dir}: ${failure.message}`, failure);
       }
       // An oversized message leaves no file when it never left memory: discard() copes with a missing file.
-      return { path, unique, size, headers: parseIndexHeaders(Buffer.concat(head)), oversized };
+      return { path, unique, size, bareLf, headers: parseIndexHeaders(Buffer.concat(head)), oversized };
     },
 
     discard(spooled: Spooled): void {
@@ -309,7 +316,8 @@ export function createStore(mailDir: string, repos: Repos) {
           userId: t.userId,
           mailboxId: t.mailboxId,
           maildirName: `${spooled.unique},S=${spooled.size}`,
-          size: spooled.size,
+          // The size IMAP reports (RFC822.SIZE): that of the CRLF form it serves (see crlf.ts).
+          size: spooled.size + spooled.bareLf,
           internalDate,
           messageId: spooled.headers.messageId,
           subject: spooled.headers.subject,

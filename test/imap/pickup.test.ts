@@ -1,10 +1,11 @@
 // Mail that other software puts into a Mailyard Maildir (an MDA's new/, files copied in from another server) is
 // indexed when IMAP looks at the folder: STATUS, SELECT, NOOP (imap/pickup.ts, store/pickup.ts).
 import assert from 'node:assert/strict';
-import { readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { hold, release } from '../../src/store/held.ts';
+import { message } from '../helpers/smtp.ts';
 import { imapServer } from './setup.ts';
 
 test('files another program put into new/ and cur/ are indexed with their flags; a file Mailyard is placing is not', async (t) => {
@@ -66,4 +67,30 @@ test('files another program put into new/ and cur/ are indexed with their flags;
   assert.match(noop.raw, /\* 5 EXISTS/);
   assert.match((await c.cmd('SELECT INBOX')).raw, /\* 5 EXISTS/);
   assert.match((await c.cmd('UID FETCH 5 FLAGS')).raw, /FLAGS \(\\Flagged/);
+});
+
+test('a message with bare LF line ends (SMTP or APPEND) is stored as sent and served as CRLF, with the served size', async (t) => {
+  const s = await imapServer(t);
+  await s.deliver('bob@example.com', message('bare over smtp', 'one\ntwo\nthree\n'));
+  const c = await s.raw({ login: 'bob@example.com' });
+  const appended = 'Subject: bare over imap\n\nfour\nfive\n';
+  const tag = c.nextTag();
+  c.write(`${tag} APPEND INBOX {${appended.length}+}\r\n${appended}\r\n`);
+  assert.match((await c.until(tag)).tagged, /OK \[APPENDUID \d+ 2\]/);
+  await c.cmd('SELECT INBOX');
+  for (const uid of [1, 2]) {
+    const f = (await c.cmd(`UID FETCH ${uid} (RFC822.SIZE BODY.PEEK[])`)).raw;
+    const size = Number(/RFC822\.SIZE (\d+)/.exec(f)![1]);
+    const literal = /BODY\[\] \{(\d+)\}\r\n/.exec(f)!;
+    assert.equal(Number(literal[1]), size, `UID ${uid}: RFC822.SIZE is the length served`);
+    const served = f.slice(literal.index + literal[0].length, literal.index + literal[0].length + size);
+    assert.ok(!/[^\r]\n/.test(served), `UID ${uid} served with CRLF only`);
+  }
+  const cur = join(s.config.storage.mail_dir, 'example.com', 'bob', 'cur');
+  const stored = readdirSync(cur).map((n) => readFileSync(join(cur, n), 'latin1'));
+  assert.ok(
+    stored.some((x) => x.includes('\r\none\ntwo\nthree\n')),
+    'the SMTP message is stored as sent',
+  );
+  assert.ok(stored.includes(appended), 'the APPENDed message is stored as sent');
 });

@@ -5,6 +5,8 @@
  * checks the quota (NO [OVERQUOTA], file removed); the answer carries APPENDUID, preceded by EXISTS when the
  * target is the selected mailbox.
  */
+
+import { bareLineFeeds } from '../../store/crlf.ts';
 import { parseIndexHeaders } from '../../store/headers.ts';
 import { release } from '../../store/held.ts';
 import { removeQuietly } from '../../store/mailboxFiles.ts';
@@ -57,7 +59,8 @@ export const append: CommandSpec = {
         [
           {
             maildirName: file.maildirName,
-            size: data.length,
+            // What FETCH serves: the CRLF form (a literal with bare LFs is stored as sent, served as CRLF).
+            size: data.length + bareLineFeeds(data),
             internalDate: date,
             flags,
             messageId: h.messageId,

@@ -6,6 +6,7 @@
  * get UIDs in the order the files arrived; a failure is logged and the command goes on without them.
  */
 import type { MailboxRow } from '../../schema/db/tables.ts';
+import { flagsOf } from '../repos/messages.ts';
 import { findUnindexed } from '../store/pickup.ts';
 import type { Session } from './session.ts';
 
@@ -31,7 +32,7 @@ export function pickUp(s: Session, box: MailboxRow): { uids: number[]; modseq: n
         maildirName: f.maildirName,
         size: f.size,
         internalDate: f.internalDate,
-        flags: f.flags,
+        flags: flagsOf(f.flags),
         messageId: f.headers.messageId,
         subject: f.headers.subject,
         fromAddr: f.headers.from,

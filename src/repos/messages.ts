@@ -45,7 +45,7 @@ export type FlagRow = Pick<
 
 /** The flags of a row as IMAP names (system flags first, then keywords). */
 export function flagsOf(
-  r: Pick<MessageRow, 'seen' | 'answered' | 'flagged' | 'deleted' | 'draft' | 'keywords'>,
+  r: Pick<MessageRow, 'seen' | 'answered' | 'flagged' | 'deleted' | 'draft'> & { keywords: readonly string[] },
 ): string[] {
   const out: string[] = [];
   if (r.seen) out.push('\\Seen');

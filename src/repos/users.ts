@@ -75,19 +75,27 @@ export function createUsersRepo(db: Db, bus: EventBus) {
     if (action === 'deleted') accounts.clear();
   });
 
+  /** The normalized form of an address (the key of rows, events and the cache), or undefined if it is none. */
+  const addressOf = (email: string): string | undefined => {
+    try {
+      return splitAddress(email).address;
+    } catch {
+      return undefined;
+    }
+  };
+  const rowOf = (address: string): UserRow | undefined => {
+    byEmail ??= prepareByEmail();
+    return byEmail.get({ email: address });
+  };
+
   const repo = {
     /** The account behind an address (cached; see the module rules), or undefined. */
     account(email: string): UserAccount | undefined {
-      let key: string;
-      try {
-        key = splitAddress(email).address;
-      } catch {
-        return undefined;
-      }
+      const key = addressOf(email);
+      if (key === undefined) return undefined;
       let a = accounts.get(key);
       if (a === undefined) {
-        byEmail ??= prepareByEmail();
-        const row = byEmail.get({ email: key });
+        const row = rowOf(key);
         if (row) {
           inboxOf ??= prepareInbox();
           const inbox = inboxOf.get({ user: row.id });
@@ -106,14 +114,8 @@ export function createUsersRepo(db: Db, bus: EventBus) {
     },
 
     get(email: string): UserRow | undefined {
-      let address: string;
-      try {
-        address = splitAddress(email).address;
-      } catch {
-        return undefined;
-      }
-      byEmail ??= prepareByEmail();
-      return byEmail.get({ email: address });
+      const address = addressOf(email);
+      return address === undefined ? undefined : rowOf(address);
     },
 
     require(email: string): UserRow {

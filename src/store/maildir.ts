@@ -42,6 +42,17 @@ export function systemLetters(f: SystemFlags): string {
   return `${f.draft ? 'D' : ''}${f.flagged ? 'F' : ''}${f.answered ? 'R' : ''}${f.seen ? 'S' : ''}${f.deleted ? 'T' : ''}`;
 }
 
+/** The system flags an info part's letters name (the inverse of systemLetters; other letters are ignored). */
+export function systemFlagsOf(letters: string): SystemFlags {
+  return {
+    draft: letters.includes('D'),
+    flagged: letters.includes('F'),
+    answered: letters.includes('R'),
+    seen: letters.includes('S'),
+    deleted: letters.includes('T'),
+  };
+}
+
 export function userDir(mailDir: string, domain: string, local: string): string {
   if (/[/\0]/.test(local) || local === '.' || local === '..' || /[/\0]/.test(domain))
     throw new Error(`unsafe mailbox path component in ${local}@${domain}`);

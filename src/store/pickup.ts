@@ -15,18 +15,17 @@ import { bareLineFeeds } from './crlf.ts';
 import { HEADER_LIMIT, type IndexedHeaders, parseIndexHeaders } from './headers.ts';
 import { isHeld } from './held.ts';
 import { keywordsOfLetters } from './keywords.ts';
+import type { FileFlags } from './mailboxFiles.ts';
+import { systemFlagsOf } from './maildir.ts';
 
 export interface FoundMessage {
   maildirName: string;
   path: string;
   size: number;
   internalDate: number;
-  /** IMAP flags (system flags and keywords). */
-  flags: string[];
+  flags: FileFlags;
   headers: IndexedHeaders;
 }
-
-const SYSTEM: Record<string, string> = { D: '\\Draft', F: '\\Flagged', R: '\\Answered', S: '\\Seen', T: '\\Deleted' };
 
 /** Per folder: the mtimes of cur/ and new/ when it was last read completely. */
 const seen = new Map<string, string>();
@@ -39,6 +38,7 @@ const mtimes = (dir: string): string | null => {
   }
 };
 
+/** The header section (up to HEADER_LIMIT bytes) of a file, read without reading the rest. */
 function headersOf(path: string): IndexedHeaders {
   const buf = Buffer.alloc(HEADER_LIMIT);
   const fd = openSync(path, 'r');
@@ -86,26 +86,32 @@ export function findUnindexed(
     if (skip(base)) continue;
     const info = colon >= 0 ? f.slice(colon + 3) : '';
     const path = join(cur, f);
+    // The size IMAP reports is that of the CRLF form (mailboxFiles.ts serves bare LFs as CRLF): Dovecot's W=,
+    // else the file's size plus its bare LFs (which takes reading the whole file once).
+    const virtual = /,W=(\d+)(?:,|$)/.exec(base);
     let st: ReturnType<typeof statSync>;
     let headers: IndexedHeaders;
+    let size: number;
     try {
       st = statSync(path);
       if (!st.isFile()) continue;
-      headers = headersOf(path);
+      if (virtual) {
+        headers = headersOf(path);
+        size = Number(virtual[1]);
+      } else {
+        const bytes = readFileSync(path);
+        headers = parseIndexHeaders(bytes.subarray(0, HEADER_LIMIT));
+        size = bytes.length + bareLineFeeds(bytes);
+      }
     } catch {
       continue;
     }
-    // The size IMAP reports is that of the CRLF form (mailboxFiles.ts serves bare LFs as CRLF): Dovecot's W=,
-    // else the file's size plus its bare LFs.
-    const virtual = /,W=(\d+)(?:,|$)/.exec(base);
-    const flags = [...info].filter((c) => SYSTEM[c]).map((c) => SYSTEM[c]!);
-    flags.push(...keywordsOfLetters(dir, info.replace(/[^a-z]/g, '')));
     found.push({
       maildirName: base,
       path,
-      size: virtual ? Number(virtual[1]) : st.size + bareLineFeeds(readFileSync(path)),
+      size,
       internalDate: Math.floor(st.mtimeMs),
-      flags,
+      flags: { ...systemFlagsOf(info), keywords: keywordsOfLetters(dir, info.replace(/[^a-z]/g, '')) },
       headers,
     });
   }

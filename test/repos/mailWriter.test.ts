@@ -1,29 +1,36 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { testDb } from '../helpers/db.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 
-// Nothing but the writer thread keeps this test's process alive while it commits: if the thread stayed unref'd
-// during a batch, node:test would end the file with the promise pending.
-test('the mail writer thread commits a batch off the main thread, keeping the process alive until it answers', async (t) => {
+/** A database with bob@example.com, and a builder of new INBOX messages for him. */
+function bobInbox(t: TestContext) {
   const { repos } = testDb(t);
   t.after(() => repos.mail.close());
   repos.domains.create('example.com', { useTemplate: true });
   const user = repos.users.create({ email: 'bob@example.com', passwordHash: 'x' });
   const inbox = repos.mail.mailbox(user.id, 'INBOX')!;
-  const item = (n: number) => ({
+  const message = (maildirName: string, size: number, subject: string) => ({
     userId: user.id,
     mailboxId: inbox.id,
-    maildirName: `1.M${n}P1Q${n}.test`,
-    size: 100 + n,
+    maildirName,
+    size,
     internalDate: Date.now(),
-    messageId: `<${n}@test>`,
-    subject: `m${n}`,
+    messageId: null as string | null,
+    subject,
     fromAddr: null,
     dateHeader: null,
   });
+  return { repos, inbox, message };
+}
+
+// Nothing but the writer thread keeps this test's process alive while it commits: if the thread stayed unref'd
+// during a batch, node:test would end the file with the promise pending.
+test('the mail writer thread commits a batch off the main thread, keeping the process alive until it answers', async (t) => {
+  const { repos, inbox, message } = bobInbox(t);
+  const item = (n: number) => ({ ...message(`1.M${n}P1Q${n}.test`, 100 + n, `m${n}`), messageId: `<${n}@test>` });
   for (let round = 0; round < 3; round++) {
     // Let the event loop run dry between batches: the thread is idle (unref'd) in between.
     await new Promise((r) => setImmediate(r));
@@ -41,27 +48,11 @@ test('the mail writer thread commits a batch off the main thread, keeping the pr
 });
 
 test('a job whose file step fails is reported failed and writes nothing; the rest of the batch commits with its files in place', async (t) => {
-  const { repos } = testDb(t);
-  t.after(() => repos.mail.close());
-  repos.domains.create('example.com', { useTemplate: true });
-  const user = repos.users.create({ email: 'bob@example.com', passwordHash: 'x' });
-  const inbox = repos.mail.mailbox(user.id, 'INBOX')!;
+  const { repos, inbox, message } = bobInbox(t);
   const dir = tmpDir(t);
   for (const d of ['tmp', 'cur']) mkdirSync(join(dir, d));
   const job = (n: number, from: string) => ({
-    items: [
-      {
-        userId: user.id,
-        mailboxId: inbox.id,
-        maildirName: `m${n}`,
-        size: 10,
-        internalDate: Date.now(),
-        messageId: null,
-        subject: `m${n}`,
-        fromAddr: null,
-        dateHeader: null,
-      },
-    ],
+    items: [message(`m${n}`, 10, `m${n}`)],
     events: [],
     forwards: [],
     files: [

@@ -17,10 +17,11 @@ test('publish returns before listeners run; a slow or failing listener does not 
   bus.subscribe('domain.changed', (e) => {
     seen.push(e.name);
   });
-  const t0 = performance.now();
+  // publish is synchronous and schedules delivery: nothing has run when it returns, and the listener that
+  // never settles does not hold up the rest (no wall-clock bound here: a GC pause is not a defect).
   bus.publish('domain.changed', change('a.example'));
-  assert.ok(performance.now() - t0 < 5);
   assert.deepEqual(seen, []);
+  assert.deepEqual(errors, []);
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(seen, ['a.example']);
   assert.equal((errors[0] as Error).message, 'boom');

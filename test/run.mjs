@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: runs every test/**/*.test.ts with node:test (TypeScript through tsx). Extra args are passed on,
+// `npm test`: runs every test/**/*.test.ts with node:test (TypeScript through tsx), with drizzle-orm loaded the way
+// the CLI loads it (src/cli/drizzleAsCommonJs.mjs). Extra args are passed on,
 // e.g. `npm test -- --test-name-pattern=health`; a path argument ending in .test.ts narrows the files.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -21,7 +22,17 @@ const files = picked.length
 const rest = args.filter((a) => !a.endsWith('.test.ts'));
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...rest, ...files],
+  [
+    '--import',
+    'tsx',
+    '--import',
+    './src/cli/drizzleAsCommonJs.mjs',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=120000',
+    ...rest,
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(res.status ?? 1);

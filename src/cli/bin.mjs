@@ -6,6 +6,7 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 // Node >= 22.1: V8 keeps compiled modules in a disk cache (os.tmpdir()/node-compile-cache), so later starts skip
 // recompiling the ~150 modules (measured on Node 24: /health 3.5 s instead of 3.8 s on average). No-op on Node 20.
 (await import('node:module')).enableCompileCache?.();
+await import('./drizzleAsCommonJs.mjs');
 const { register } = await import('tsx/esm/api');
 
 register();

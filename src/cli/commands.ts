@@ -67,6 +67,10 @@ export const commands: Record<string, Command> = {
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        app.graphqlReady.catch(() => {
+          app.log.fatal('stopping: the GraphQL API could not load');
+          app.stop().finally(() => resolve(EXIT.failure));
+        });
       });
     },
   },

@@ -1,10 +1,11 @@
 /**
  * The GraphQL endpoint: graphql-yoga on /graphql (queries, mutations, SSE subscriptions, GraphiQL) and graphql-ws
- * on the same path (Yoga's documented recipe). Rules: every operation is authenticated (HTTP: Authorization
+ * on the same path (Yoga's documented recipe), mounted through endpoint.ts. Rules: every operation is authenticated (HTTP: Authorization
  * header; graphql-ws: `authorization` in connection_init, else close 4401); unexpected errors are masked and
  * logged; depth, cost and batch limits apply to every transport.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
@@ -13,10 +14,9 @@ import type { Logger } from '../log/logger.ts';
 import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../repos/errors.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 import { authenticate, type GraphQLContext, type Services } from './context.ts';
+import { GRAPHQL_PATH } from './endpoint.ts';
 import { costLimitRule, depthLimitRule } from './limits.ts';
 import { schema } from './schema.ts';
-
-export const GRAPHQL_PATH = '/graphql';
 
 function useRules(rules: ValidationRule[]): Plugin {
   return {
@@ -83,60 +83,53 @@ export function createGraphQL(services: Services, log: Logger) {
     plugins: [useRules(rules)],
   });
 
-  /** Adds graphql-ws to an HTTP server; returns a function that closes every socket (1001) and the server. */
-  function attachWebSocket(server: Server): () => Promise<void> {
-    const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
-    useServer(
-      {
-        onConnect: (ctx) => {
-          const p = ctx.connectionParams ?? {};
-          const value = p.authorization ?? p.Authorization;
-          try {
-            authenticate(services, typeof value === 'string' ? value : undefined);
-            return true;
-          } catch {
-            ctx.extra.socket.close(4401, 'Unauthorized');
-            return false;
-          }
-        },
-        execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-        subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
-        onSubscribe: async (ctx, _id, params) => {
-          const {
-            schema: s,
-            execute,
-            subscribe,
-            contextFactory,
-            parse,
-            validate,
-          } = yoga.getEnveloped({
-            ...ctx,
-            req: ctx.extra.request,
-            socket: ctx.extra.socket,
-            params,
-            connectionParams: ctx.connectionParams,
-          });
-          const document = parse(params.query);
-          const errors = validate(s, document);
-          if (errors.length) return errors;
-          return {
-            schema: s,
-            operationName: params.operationName,
-            document,
-            variableValues: params.variables,
-            contextValue: await contextFactory(),
-            rootValue: { execute, subscribe },
-          };
-        },
+  /** graphql-ws on GRAPHQL_PATH: upgrades are handed in by the HTTP server (see endpoint.ts). */
+  const wss = new WebSocketServer({ noServer: true });
+  useServer(
+    {
+      onConnect: (ctx) => {
+        const p = ctx.connectionParams ?? {};
+        const value = p.authorization ?? p.Authorization;
+        try {
+          authenticate(services, typeof value === 'string' ? value : undefined);
+          return true;
+        } catch {
+          ctx.extra.socket.close(4401, 'Unauthorized');
+          return false;
+        }
       },
-      wss,
-    );
-    return () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.close(1001, 'server shutting down');
-        wss.close(() => resolve());
-      });
-  }
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const {
+          schema: s,
+          execute,
+          subscribe,
+          contextFactory,
+          parse,
+          validate,
+        } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          connectionParams: ctx.connectionParams,
+        });
+        const document = parse(params.query);
+        const errors = validate(s, document);
+        if (errors.length) return errors;
+        return {
+          schema: s,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wss,
+  );
 
   return {
     yoga,
@@ -146,6 +139,15 @@ export function createGraphQL(services: Services, log: Logger) {
         void yoga(req, res, { req, res });
       },
     },
-    attachWebSocket,
+    /** Completes a WebSocket upgrade request for GRAPHQL_PATH. */
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    /** Closes every graphql-ws socket (1001) and the WebSocket server. */
+    closeWebSockets: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.close(1001, 'server shutting down');
+        wss.close(() => resolve());
+      }),
   };
 }

@@ -1,6 +1,8 @@
 /**
- * GET /health (no auth): status, version, uptime, database state and each listener's state.
- * Rules: 200 while the database answers; 503 when it does not (a load balancer takes the node out).
+ * GET /health (no auth): status, version, uptime, database state, each listener's state and the GraphQL API's.
+ * Rules: 200 while the database answers; 503 when it does not (a load balancer takes the node out); "degraded"
+ * when a listener failed or the GraphQL API could not load. GraphQL "loading" right after start is not trouble:
+ * /graphql requests then wait for it (see graphql/endpoint.ts).
  */
 import type { Route } from './server.ts';
 import { sendJson } from './server.ts';
@@ -11,12 +13,14 @@ export interface HealthSource {
   database(): { status: 'ok' | 'error'; journal_mode?: string; error?: string };
   listeners(): Record<string, { port: number; address: string; state: string; error?: string }>;
   tls(): { source: string; valid_to: string };
+  graphql(): 'loading' | 'ready' | 'failed';
 }
 
 export function healthReport(src: HealthSource) {
   const database = src.database();
   const listeners = src.listeners();
-  const listenerTrouble = Object.values(listeners).some((l) => l.state === 'failed');
+  const graphql = src.graphql();
+  const listenerTrouble = Object.values(listeners).some((l) => l.state === 'failed') || graphql === 'failed';
   const status = database.status !== 'ok' ? 'unavailable' : listenerTrouble ? 'degraded' : 'ok';
   return {
     status,
@@ -24,6 +28,7 @@ export function healthReport(src: HealthSource) {
     uptime_seconds: Math.round((Date.now() - src.startedAt) / 1000),
     database,
     listeners,
+    graphql,
     tls: src.tls(),
   };
 }

@@ -11,7 +11,7 @@ import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from 
 import { createDomainService } from '../domains/service.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
 import type { Services } from '../graphql/context.ts';
-import { createGraphQL } from '../graphql/server.ts';
+import { deferredGraphQL } from '../graphql/endpoint.ts';
 import { healthReport, healthRoute } from '../http/health.ts';
 import { createHttpServer } from '../http/server.ts';
 import { ImapHub } from '../imap/hub.ts';
@@ -37,6 +37,8 @@ export interface Mailyard {
   listeners: Listener[];
   migrationsApplied: number;
   templateCreated: boolean;
+  /** Settles when the GraphQL API has loaded (it loads while the listeners come up); rejects if it cannot. */
+  graphqlReady: Promise<void>;
   health(): ReturnType<typeof healthReport>;
   stop(): Promise<void>;
 }
@@ -74,7 +76,13 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       domains: createDomainService(repos),
       accounts: createAccountService(repos),
     };
-    const graphql = createGraphQL(services, log);
+    // The GraphQL implementation loads once the listeners are up, so that it does not delay them; /graphql
+    // requests wait for it meanwhile (graphql/endpoint.ts).
+    let loadGraphQL!: () => void;
+    const graphqlLoading = new Promise<void>((go) => (loadGraphQL = go))
+      .then(() => import('../graphql/server.ts'))
+      .then((m) => m.createGraphQL(services, log));
+    const graphql = deferredGraphQL(graphqlLoading);
     const rest = createRest(services);
     const store = createStore(config.storage.mail_dir, repos);
     const inbound = { config, repos, store, log };
@@ -104,6 +112,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       },
       listeners: () => Object.fromEntries(listeners.map((l) => [l.name, l.status()])),
       tls: () => ({ source: tls.source, valid_to: tls.validTo }),
+      graphql: graphql.state,
     };
     listeners = [
       createListener('smtp_relay', config.smtp.relay_port, address, () =>
@@ -131,11 +140,20 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
     ];
     try {
       await Promise.all(listeners.map((l) => l.start()));
+      loadGraphQL();
     } catch (e) {
       await Promise.all(listeners.map((l) => l.stop(0)));
       throw e;
     }
 
+    const graphqlReady = graphqlLoading.then(
+      () => log.info({ ms: Date.now() - startedAt }, 'graphql api ready'),
+      (err) => {
+        log.error({ err }, 'graphql api failed to load');
+        throw err;
+      },
+    );
+    graphqlReady.catch(() => {}); // the caller's to handle; never an unhandled rejection
     let stopping: Promise<void> | undefined;
     const app: Mailyard = {
       config,
@@ -149,6 +167,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       listeners,
       migrationsApplied,
       templateCreated,
+      graphqlReady,
       health: () => healthReport(source),
       stop() {
         stopping ??= (async () => {

@@ -16,10 +16,10 @@ export const tlv = (tag: number, ...content: Buffer[]): Buffer => {
 
 export const seq = (...items: Buffer[]) => tlv(0x30, ...items);
 export const set = (...items: Buffer[]) => tlv(0x31, ...items);
-export const nul = () => Buffer.from([0x05, 0x00]);
 export const bool = (v: boolean) => tlv(0x01, Buffer.from([v ? 0xff : 0x00]));
 export const octets = (b: Buffer) => tlv(0x04, b);
-export const bits = (b: Buffer) => tlv(0x03, Buffer.from([0]), b);
+/** BIT STRING; `unused` is the count of padding bits in the last byte (DER: trailing zero bits of a named-bit list). */
+export const bits = (b: Buffer, unused = 0) => tlv(0x03, Buffer.from([unused]), b);
 export const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, 'utf8'));
 /** Context-specific explicit tag [n] (constructed). */
 export const explicit = (n: number, ...items: Buffer[]) => tlv(0xa0 + n, ...items);

@@ -66,6 +66,7 @@ export async function startTestServer(
   config.server.shutdown_timeout = 0.2;
   const app = await startMailyard(config, { log: pino({ level: 'silent' }) });
   t.after(() => app.stop());
+  await app.graphqlReady;
   return { app, config, ports, dir, api: `http://127.0.0.1:${ports.api}` };
 }
 

@@ -23,6 +23,7 @@ test('GET /health needs no auth and reports version, uptime, database and every 
   ]);
   assert.deepEqual(body.listeners.smtp_relay, { port: ports.relay, address: '127.0.0.1', state: 'listening' });
   assert.equal(body.tls.source, 'self-signed');
+  assert.equal(body.graphql, 'ready');
 });
 
 test('GET /health answers 503 when the database is not usable', async (t) => {

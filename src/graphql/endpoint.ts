@@ -32,24 +32,37 @@ export function deferredGraphQL(loading: Promise<GraphQLServer>) {
     handler: async (req: IncomingMessage, res: ServerResponse) => (loaded ?? (await loading)).route.handler(req, res),
   };
 
-  /** Takes the API server's WebSocket upgrades; returns a function that closes graphql-ws (after a pending load). */
+  /**
+   * Takes the API server's WebSocket upgrades; returns a function that closes graphql-ws. Closing does not wait
+   * for a load that may never come (start-up aborted before it began): upgrades still waiting are dropped.
+   */
   function attachWebSocket(server: Server): () => Promise<void> {
+    let closed = false;
+    const waiting = new Set<Duplex>();
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if ((req.url ?? '/').split('?')[0] !== GRAPHQL_PATH) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
       if (loaded) return loaded.handleUpgrade(req, socket, head);
+      if (closed) return socket.destroy();
+      waiting.add(socket);
       loading.then(
-        (g) => g.handleUpgrade(req, socket, head),
-        () => socket.destroy(),
+        (g) => {
+          if (waiting.delete(socket)) g.handleUpgrade(req, socket, head); // else: dropped by close
+        },
+        () => {
+          waiting.delete(socket);
+          socket.destroy();
+        },
       );
     });
-    return () =>
-      loading.then(
-        (g) => g.closeWebSockets(),
-        () => {},
-      );
+    return async () => {
+      closed = true;
+      for (const socket of waiting) socket.destroy();
+      waiting.clear();
+      await loaded?.closeWebSockets();
+    };
   }
 
   return { route, attachWebSocket, state: () => state };

@@ -29,7 +29,7 @@ async function deferredApi(t: { after(fn: () => unknown): void }, services: Para
     await http.close(0);
   });
   const { port } = http.server.address() as { port: number };
-  return { api: `http://127.0.0.1:${port}`, finish };
+  return { api: `http://127.0.0.1:${port}`, finish, closeWs };
 }
 
 test('requests and WebSocket upgrades on /graphql made while GraphQL loads are served once it has loaded', async (t) => {
@@ -79,4 +79,21 @@ test('a GraphQL load that fails answers 500 and closes upgrades; other upgrade p
     other.once('unexpected-response', (_q, res) => resolve(res.statusCode!)),
   );
   assert.equal(status, 404);
+});
+
+test('closing the API before GraphQL has loaded does not wait for the load; a waiting upgrade is dropped', async (t) => {
+  const { app } = await startTestServer(t);
+  const { api, closeWs } = await deferredApi(t, app.services); // the load never finishes (start-up aborted)
+  const ws = new WebSocket(`${api.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+  const ended = new Promise<string>((resolve) => {
+    ws.once('error', (e) => resolve(`error: ${e.message}`));
+    ws.once('open', () => resolve('open'));
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const closed = await Promise.race([
+    closeWs().then(() => 'closed'),
+    new Promise((r) => setTimeout(() => r('still waiting after 2 s'), 2000)),
+  ]);
+  assert.equal(closed, 'closed');
+  assert.match(await ended, /^error: /);
 });

@@ -36,7 +36,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { freePorts } from '../helpers/ports.ts';
-import { BIN, waitForHealth } from '../helpers/server.ts';
+import { BIN, waitForReady } from '../helpers/server.ts';
 import { dotStuff, RawSmtp } from '../helpers/smtp.ts';
 
 // ---- options -------------------------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ async function startServer(): Promise<Server> {
   });
   children.push(child);
   const apiUrl = `http://127.0.0.1:${api}`;
-  await waitForHealth(apiUrl, 30_000);
+  await waitForReady(apiUrl, 30_000);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     child,

@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { freePorts } from '../helpers/ports.ts';
-import { BIN, waitForHealth } from '../helpers/server.ts';
+import { BIN, waitForReady } from '../helpers/server.ts';
 import { ensureMailUser, MAIL_UID } from '../helpers/tools.ts';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 5000);
@@ -137,7 +137,7 @@ async function benchMailyard() {
   });
   children.push(child);
   const apiUrl = `http://127.0.0.1:${api}`;
-  await waitForHealth(apiUrl);
+  await waitForReady(apiUrl);
   const call = async (path: string, body: unknown) => {
     const res = await fetch(`${apiUrl}${path}`, {
       method: 'POST',

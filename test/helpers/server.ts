@@ -107,6 +107,18 @@ export function spawnCli(
 }
 
 /** Polls GET /health until it answers (any status) or the deadline passes; returns the response and elapsed ms. */
+/** Waits until /health reports the server fully started (GraphQL loaded too): benchmarks measure steady state. */
+export async function waitForReady(base: string, timeoutMs = 30_000): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    const { body } = await waitForHealth(base, timeoutMs);
+    if (body.graphql === 'ready') return;
+    if (body.graphql === 'failed') throw new Error(`${base}: the GraphQL API failed to load`);
+    if (Date.now() - start > timeoutMs) throw new Error(`${base} not ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function waitForHealth(
   base: string,
   timeoutMs = 10_000,

@@ -6,7 +6,8 @@
  * its flags come from the info part (system letters D F R S T; keyword letters through the folder's
  * dovecot-keywords); its INTERNALDATE is the file's mtime; its size is that of its CRLF form (Dovecot's W=, else
  * the file's size plus its bare LFs: crlf.ts); dotfiles and names with an info part other than ":2," are
- * skipped; files come back oldest first, then by name.
+ * skipped; files come back oldest first, then by name. Listing (names and a stat) and reading (contents) are two
+ * steps, so that the caller can read and index a big folder in chunks.
  * A folder whose cur/ and new/ have not changed since its last pickup in this process is not read again.
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
@@ -49,16 +50,24 @@ function headersOf(path: string): IndexedHeaders {
   }
 }
 
+/** A candidate file in cur/: its names and mtime, before its contents are read. */
+export interface Candidate {
+  file: string;
+  base: string;
+  info: string;
+  mtimeMs: number;
+}
+
 /**
- * The message files of the Maildir folder `dir` that the index does not know (`known(baseName)`), moving those
- * in new/ into cur/ first. Once the caller has indexed them it calls `done()`: until cur/ or new/ changes, the
- * folder is not read again.
+ * The files of the Maildir folder `dir` that are not `skip`ped (known to the index, or held), moving those in new/
+ * into cur/ first; oldest first, then by name. Only names and a stat each: reading them is `readCandidates`'s.
+ * Once the caller has indexed them it calls `done()`: until cur/ or new/ changes, the folder is not read again.
  */
-export function findUnindexed(
+export function listUnindexed(
   dir: string,
   known: (maildirName: string) => boolean,
-): { found: FoundMessage[]; done(): void } {
-  const none = { found: [], done() {} };
+): { files: Candidate[]; done(): void } {
+  const none = { files: [], done() {} };
   const cur = join(dir, 'cur');
   const skip = (base: string) => known(base) || isHeld(base);
   let fresh: string[];
@@ -77,24 +86,35 @@ export function findUnindexed(
   }
   const snapshot = mtimes(dir);
   if (snapshot === null || seen.get(dir) === snapshot) return none;
-  const found: FoundMessage[] = [];
+  const files: Candidate[] = [];
   for (const f of readdirSync(cur)) {
     if (f.startsWith('.')) continue;
     const colon = f.indexOf(':');
     if (colon >= 0 && !f.startsWith(':2,', colon)) continue;
     const base = colon >= 0 ? f.slice(0, colon) : f;
     if (skip(base)) continue;
-    const info = colon >= 0 ? f.slice(colon + 3) : '';
-    const path = join(cur, f);
+    try {
+      const st = statSync(join(cur, f));
+      if (st.isFile()) files.push({ file: f, base, info: colon >= 0 ? f.slice(colon + 3) : '', mtimeMs: st.mtimeMs });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.base < b.base ? -1 : 1));
+  return { files, done: () => seen.set(dir, snapshot) };
+}
+
+/** Reads candidates of `dir` (headers, size, flags); a file gone meanwhile is left out. */
+export function readCandidates(dir: string, files: readonly Candidate[]): FoundMessage[] {
+  const found: FoundMessage[] = [];
+  for (const c of files) {
+    const path = join(dir, 'cur', c.file);
     // The size IMAP reports is that of the CRLF form (mailboxFiles.ts serves bare LFs as CRLF): Dovecot's W=,
     // else the file's size plus its bare LFs (which takes reading the whole file once).
-    const virtual = /,W=(\d+)(?:,|$)/.exec(base);
-    let st: ReturnType<typeof statSync>;
+    const virtual = /,W=(\d+)(?:,|$)/.exec(c.base);
     let headers: IndexedHeaders;
     let size: number;
     try {
-      st = statSync(path);
-      if (!st.isFile()) continue;
       if (virtual) {
         headers = headersOf(path);
         size = Number(virtual[1]);
@@ -107,16 +127,15 @@ export function findUnindexed(
       continue;
     }
     found.push({
-      maildirName: base,
+      maildirName: c.base,
       path,
       size,
-      internalDate: Math.floor(st.mtimeMs),
-      flags: { ...systemFlagsOf(info), keywords: keywordsOfLetters(dir, info.replace(/[^a-z]/g, '')) },
+      internalDate: Math.floor(c.mtimeMs),
+      flags: { ...systemFlagsOf(c.info), keywords: keywordsOfLetters(dir, c.info.replace(/[^a-z]/g, '')) },
       headers,
     });
   }
-  found.sort((a, b) => a.internalDate - b.internalDate || (a.maildirName < b.maildirName ? -1 : 1));
-  return { found, done: () => seen.set(dir, snapshot) };
+  return found;
 }
 
 /** Forgets what was read of a folder (it was removed or renamed). */

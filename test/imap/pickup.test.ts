@@ -94,3 +94,44 @@ test('a message with bare LF line ends (SMTP or APPEND) is stored as sent and se
   );
   assert.ok(stored.includes(appended), 'the APPENDed message is stored as sent');
 });
+
+test('a big migrated folder is indexed in chunks: other sessions are answered meanwhile, and a concurrent pickup indexes nothing twice', async (t) => {
+  const s = await imapServer(t);
+  await s.deliver('bob@example.com');
+  const root = join(s.config.storage.mail_dir, 'example.com', 'bob');
+  const N = 3000; // six chunks of 500
+  for (let i = 0; i < N; i++) {
+    const name = join(root, 'cur', `${1_600_000_000 + i}.M${i}P1.old:2,S`);
+    writeFileSync(name, `Subject: old ${i}\r\nMessage-ID: <${i}@old.example>\r\n\r\n${'x'.repeat(2000)}\r\n`);
+    utimesSync(name, 1_600_000_000 + i, 1_600_000_000 + i);
+  }
+  const a = await s.raw({ login: 'bob@example.com' });
+  const b = await s.raw({ login: 'bob@example.com' });
+  const other = await s.raw({ login: 'bob@example.com' });
+  const order: string[] = [];
+  const selectTag = a.nextTag();
+  a.write(`${selectTag} SELECT INBOX\r\n`);
+  const selected = a.until(selectTag, 60_000).then((r) => {
+    order.push('select');
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  // Another session's command on another folder is answered while the pickup is still going.
+  const noop = other.cmd('STATUS Sent (MESSAGES)').then((r) => {
+    order.push('other');
+    return r;
+  });
+  // A second session asking about the same folder waits for the running pickup and sees all of it.
+  const status = b.cmd('STATUS INBOX (MESSAGES UIDNEXT)', 60_000);
+  assert.match((await noop).raw, /\* STATUS "Sent" \(MESSAGES 0\)/);
+  assert.match((await selected).raw, new RegExp(`\\* ${N + 1} EXISTS`));
+  assert.match((await status).raw, new RegExp(`MESSAGES ${N + 1} UIDNEXT ${N + 2}\\)`));
+  assert.deepEqual(order, ['other', 'select'], 'the other session did not wait for the whole pickup');
+
+  const box = s.app.repos.mailboxes.get(s.app.repos.users.get('bob@example.com')!.id, 'INBOX')!;
+  assert.equal(s.app.repos.messages.maildirNames(box.id).size, N + 1, 'every file indexed once');
+  // UIDs follow the files' arrival: the oldest migrated file right after the delivered message, the newest last.
+  const f = await a.cmd(`FETCH 2,${N + 1} (UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])`);
+  assert.match(f.raw, /UID 2 FLAGS \(\\Seen( \\Recent)?\) BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: old 0\r\n/);
+  assert.match(f.raw, new RegExp(`Subject: old ${N - 1}\\r\\n`));
+});

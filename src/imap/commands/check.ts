@@ -7,9 +7,9 @@ import { type CommandSpec, SELECTED } from './types.ts';
 export const check: CommandSpec = {
   name: 'CHECK',
   states: SELECTED,
-  handler(s, args) {
+  async handler(s, args) {
     noMore(args, 0, 'CHECK');
-    pickUpSelected(s);
+    await pickUpSelected(s);
     return undefined;
   },
 };

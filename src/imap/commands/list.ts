@@ -83,7 +83,7 @@ function entries(boxes: MailboxRow[]): Entry[] {
   );
 }
 
-function run(s: Session, args: Token[], lsub: boolean) {
+async function run(s: Session, args: Token[], lsub: boolean) {
   let i = 0;
   const selection = new Set<string>();
   if (!lsub && args[0]?.type === 'list') {
@@ -143,7 +143,7 @@ function run(s: Session, args: Token[], lsub: boolean) {
     if ((selection.has('SUBSCRIBED') || returns.has('SUBSCRIBED')) && subscribed) attrs.push('\\Subscribed');
     if (!e.box && !lsub) attrs.unshift('\\Noselect');
     s.write([`* ${verb} (${[...new Set(attrs)].join(' ')}) "/" `, ...encode(e.name), '\r\n']);
-    if (statusList && e.box) writeStatus(s, e.box, statusList);
+    if (statusList && e.box) await writeStatus(s, e.box, statusList);
   }
   return undefined;
 }

@@ -7,9 +7,9 @@ import { ANY, type CommandSpec } from './types.ts';
 export const noop: CommandSpec = {
   name: 'NOOP',
   states: ANY,
-  handler(s, args) {
+  async handler(s, args) {
     noMore(args, 0, 'NOOP');
-    pickUpSelected(s);
+    await pickUpSelected(s);
     return undefined;
   },
 };

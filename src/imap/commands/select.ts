@@ -14,7 +14,7 @@ import { atomArg, listArg, mailboxArg, numberArg } from './args.ts';
 import { AUTH, type CommandSpec } from './types.ts';
 
 function open(readOnly: boolean): CommandSpec['handler'] {
-  return (s: Session, args: Token[]) => {
+  return async (s: Session, args: Token[]) => {
     const name = mailboxArg(args[0]);
     let condstore = false;
     let qresync: { uidvalidity: number; modseq: number; known?: string } | undefined;
@@ -42,7 +42,7 @@ function open(readOnly: boolean): CommandSpec['handler'] {
     const box = s.deps.repos.mailboxes.get(user.id, name);
     if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
     if (condstore) s.condstoreUsed = true;
-    pickUp(s, box);
+    await pickUp(s, box);
     const uids = s.deps.repos.messages.uids(box.id);
     const recent = readOnly ? new Set<number>() : s.deps.hub.claimRecent(box.id, uids);
     const sel = new SelectedMailbox(box, readOnly, uids, recent);

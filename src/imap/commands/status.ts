@@ -18,8 +18,8 @@ export function statusItems(list: ReturnType<typeof listArg>): string[] {
   return items;
 }
 
-export function writeStatus(s: Session, box: MailboxRow, items: string[]): void {
-  pickUp(s, box);
+export async function writeStatus(s: Session, box: MailboxRow, items: string[]): Promise<void> {
+  await pickUp(s, box);
   const st = s.deps.repos.mailboxes.status(box.id);
   const parts: string[] = [];
   for (const i of items) {
@@ -58,13 +58,13 @@ export function writeStatus(s: Session, box: MailboxRow, items: string[]): void 
 export const status: CommandSpec = {
   name: 'STATUS',
   states: AUTH,
-  handler(s, args) {
+  async handler(s, args) {
     const name = mailboxArg(args[0]);
     const items = statusItems(listArg(args[1], 'status item list'));
     noMore(args, 2, 'STATUS');
     const box = s.deps.repos.mailboxes.get(s.user!.id, name);
     if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
-    writeStatus(s, box, items);
+    await writeStatus(s, box, items);
     return undefined;
   },
 };

@@ -37,7 +37,7 @@ export interface Mailyard {
   listeners: Listener[];
   migrationsApplied: number;
   templateCreated: boolean;
-  /** Settles when the GraphQL API has loaded (it loads while the listeners come up); rejects if it cannot. */
+  /** Settles when the GraphQL API has loaded (it loads once the listeners are up); rejects if it cannot. */
   graphqlReady: Promise<void>;
   health(): ReturnType<typeof healthReport>;
   stop(): Promise<void>;

@@ -132,6 +132,9 @@ test('a big migrated folder is indexed in chunks: other sessions are answered me
   assert.equal(s.app.repos.messages.maildirNames(box.id).size, N + 1, 'every file indexed once');
   // UIDs follow the files' arrival: the oldest migrated file right after the delivered message, the newest last.
   const f = await a.cmd(`FETCH 2,${N + 1} (UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])`);
-  assert.match(f.raw, /UID 2 FLAGS \(\\Seen( \\Recent)?\) BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: old 0\r\n/);
+  assert.match(
+    f.raw,
+    /UID 2 FLAGS \(\\Seen( \\Recent)?\) BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: old 0\r\n/,
+  );
   assert.match(f.raw, new RegExp(`Subject: old ${N - 1}\\r\\n`));
 });

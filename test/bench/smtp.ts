@@ -11,7 +11,9 @@
  * group were freed in the last minutes (ext4 skips recently deleted inodes; without a journal it looks at each
  * one), so files deleted before the run (an earlier run's cleanup, a test suite) would slow whichever server
  * runs first. Each server still pays for its own deletions (Postfix removes a queue file per message).
- * Options (env): MESSAGES (5000), SESSIONS (20), SIZE (10240), CPU_PROF=<dir> (profile Mailyard's process),
+ * Each server runs ROUNDS times, alternating (Mailyard, Postfix, Mailyard, ...), each round on fresh filesystems:
+ * this VM's speed drifts by +-15% over minutes, so one pair of runs can mislead; the summary gives medians.
+ * Options (env): MESSAGES (5000), SESSIONS (20), SIZE (10240), ROUNDS (3), CPU_PROF=<dir> (profile Mailyard's process),
  * FS=tmp (no fresh filesystems: both servers in the temporary directory), FS=journal / FS=nojournal (fresh
  * filesystems of that kind), PEER=0 (Mailyard only).
  */
@@ -28,6 +30,7 @@ import { ensureMailUser, MAIL_UID } from '../helpers/tools.ts';
 const MESSAGES = Number(process.env.MESSAGES ?? 5000);
 const SESSIONS = Number(process.env.SESSIONS ?? 20);
 const SIZE = Number(process.env.SIZE ?? 10240);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const UID = MAIL_UID;
 const base = mkdtempSync(join(tmpdir(), 'mailyard-bench-'));
 const children: ChildProcess[] = [];
@@ -117,8 +120,8 @@ const smtpSource = async (port: number) => {
   return performance.now() - t0;
 };
 
-async function benchMailyard() {
-  const dir = serverDir('mailyard');
+async function benchMailyard(round: number) {
+  const dir = serverDir(`mailyard-${round}`);
   const [relay, api] = await freePorts(2);
   const config = {
     server: { hostname: 'bench.mailyard.test', bind_address: '127.0.0.1' },
@@ -165,8 +168,8 @@ async function benchMailyard() {
   return { ms, indexed, rssMb: rssKb / 1024, cpu };
 }
 
-async function benchPostfix() {
-  const dir = serverDir('postfix');
+async function benchPostfix(round: number) {
+  const dir = serverDir(`postfix-${round}`);
   for (const d of ['etc', 'queue', 'data', 'mail']) mkdirSync(join(dir, d), { recursive: true });
   execFileSync('chmod', ['755', base, dir]);
   if (!ensureMailUser()) throw new Error(`the benchmark needs a system user with uid ${UID} (run it as root)`);
@@ -238,21 +241,46 @@ smtp_dns_support_level = disabled
   return { ms, delivered };
 }
 
-const my = await benchMailyard();
-const pf = process.env.PEER === '0' ? null : await benchPostfix();
-const myRate = (MESSAGES / my.ms) * 1000;
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
 console.log(
-  `smtp-source: ${MESSAGES} messages of ${SIZE} bytes over ${SESSIONS} sessions, one local mailbox; ${FS === 'tmp' ? `files in ${tmpdir()}` : `each server on a fresh ext4 filesystem (${FS === 'nojournal' ? 'no journal' : 'journal'})`}`,
+  `smtp-source: ${MESSAGES} messages of ${SIZE} bytes over ${SESSIONS} sessions, one local mailbox; ${FS === 'tmp' ? `files in ${tmpdir()}` : `each server on a fresh ext4 filesystem (${FS === 'nojournal' ? 'no journal' : 'journal'})`}; ${ROUNDS} round(s), the servers alternating`,
 );
-console.log(
-  `mailyard: ${myRate.toFixed(0)} msg/s (${(my.ms / 1000).toFixed(2)} s; ${my.indexed} indexed), peak RSS ${my.rssMb.toFixed(0)} MB, CPU ${(my.cpu / MESSAGES).toFixed(2)} ms/msg (${((my.cpu / my.ms) * 100).toFixed(0)}% of a core)`,
-);
-if (pf) {
+const mine: Awaited<ReturnType<typeof benchMailyard>>[] = [];
+const peers: Awaited<ReturnType<typeof benchPostfix>>[] = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  const my = await benchMailyard(round);
+  mine.push(my);
+  const myRate = (MESSAGES / my.ms) * 1000;
+  console.log(
+    `round ${round} mailyard: ${myRate.toFixed(0)} msg/s (${(my.ms / 1000).toFixed(2)} s; ${my.indexed} indexed), peak RSS ${my.rssMb.toFixed(0)} MB, CPU ${(my.cpu / MESSAGES).toFixed(2)} ms/msg (${((my.cpu / my.ms) * 100).toFixed(0)}% of a core)`,
+  );
+  if (process.env.PEER === '0') continue;
+  const pf = await benchPostfix(round);
+  peers.push(pf);
   const pfRate = (pf.delivered / pf.ms) * 1000;
-  console.log(`postfix:  ${pfRate.toFixed(0)} msg/s (${(pf.ms / 1000).toFixed(2)} s; ${pf.delivered} in the Maildir)`);
-  console.log(`ratio mailyard/postfix: ${(myRate / pfRate).toFixed(2)}x (target >= 2.0x; RSS target < 250 MB)`);
+  console.log(
+    `round ${round} postfix:  ${pfRate.toFixed(0)} msg/s (${(pf.ms / 1000).toFixed(2)} s; ${pf.delivered} in the Maildir); ratio ${(myRate / pfRate).toFixed(2)}x`,
+  );
 }
-if (my.indexed !== MESSAGES || (pf && pf.delivered < MESSAGES)) {
+const myRates = mine.map((m) => (MESSAGES / m.ms) * 1000);
+const peakRss = Math.max(...mine.map((m) => m.rssMb));
+console.log(
+  `mailyard: ${median(myRates).toFixed(0)} msg/s (median; ${Math.min(...myRates).toFixed(0)}-${Math.max(...myRates).toFixed(0)}), peak RSS ${peakRss.toFixed(0)} MB (highest round)`,
+);
+if (peers.length) {
+  const pfRates = peers.map((p) => (p.delivered / p.ms) * 1000);
+  const ratios = myRates.map((r, i) => r / pfRates[i]!);
+  console.log(
+    `postfix:  ${median(pfRates).toFixed(0)} msg/s (median; ${Math.min(...pfRates).toFixed(0)}-${Math.max(...pfRates).toFixed(0)})`,
+  );
+  console.log(
+    `ratio mailyard/postfix: ${(median(myRates) / median(pfRates)).toFixed(2)}x of the medians; per round ${ratios.map((r) => r.toFixed(2)).join(' ')} (target >= 2.0x; RSS target < 250 MB)`,
+  );
+}
+if (mine.some((m) => m.indexed !== MESSAGES) || peers.some((p) => p.delivered < MESSAGES)) {
   console.error('not every message was stored: the figures above are not valid');
   process.exitCode = 1;
 }

@@ -83,6 +83,7 @@ export function keywordLetters(dir: string, keywords: readonly string[], assign:
 
 /** The keywords named by the letters a-z of an info part, per the folder's dovecot-keywords (unknown: left out). */
 export function keywordsOfLetters(dir: string, letters: string): string[] {
+  if (!letters) return []; // most files: no keyword letters, no need to look at dovecot-keywords
   const m = load(dir);
   const out: string[] = [];
   for (const c of letters) {

@@ -106,7 +106,6 @@ export function spawnCli(
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Polls GET /health until it answers (any status) or the deadline passes; returns the response and elapsed ms. */
 /** Waits until /health reports the server fully started (GraphQL loaded too): benchmarks measure steady state. */
 export async function waitForReady(base: string, timeoutMs = 30_000): Promise<void> {
   const start = Date.now();
@@ -119,6 +118,7 @@ export async function waitForReady(base: string, timeoutMs = 30_000): Promise<vo
   }
 }
 
+/** Polls GET /health until it answers (any status) or the deadline passes; returns the response and elapsed ms. */
 export async function waitForHealth(
   base: string,
   timeoutMs = 10_000,

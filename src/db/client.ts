@@ -1,7 +1,7 @@
 /**
  * The SQLite connection. Rules: this folder is the only place with SQLite-specific pragmas and SQL; the
- * repositories use Drizzle's query builder only, so they can move to PostgreSQL later (the mail writer thread,
- * repos/mailWriter.ts, executes SQL text that Drizzle built, on a second connection opened with
+ * repositories use Drizzle's query builder only, so they can move to PostgreSQL later (the store's commit
+ * thread executes SQL text that Drizzle built, repos/deliveryTransaction.mjs, on a second connection opened with
  * connectionPragmas()). One connection per process for everything else (better-sqlite3 is synchronous; WAL lets
  * readers proceed during a write).
  */
@@ -30,7 +30,7 @@ export const dbOptions = (config: Pick<Config, 'database'>): DbOptions => ({
   busyTimeoutMs: config.database.busy_timeout * 1000,
 });
 
-/** The pragmas every connection to the database gets, in order (also the mail writer thread's). */
+/** The pragmas every connection to the database gets, in order (also the commit thread's). */
 export function connectionPragmas(opts: DbOptions): string[] {
   return [
     `journal_mode = ${opts.walEnabled ? 'WAL' : 'DELETE'}`,
@@ -48,7 +48,7 @@ export function openDatabase(opts: DbOptions) {
   installStatementCache(client);
   for (const p of connectionPragmas(opts)) client.pragma(p);
   const db = drizzle({ client, relations });
-  // Another connection writes too (the mail writer thread). A deferred transaction that reads, then writes after
+  // Another connection writes too (the store's commit thread). A deferred transaction that reads, then writes after
   // the other connection committed, fails at once with SQLITE_BUSY (its snapshot is stale; the busy timeout does
   // not apply), so transactions take the write lock when they begin (waiting up to the busy timeout).
   const transaction = db.transaction.bind(db);

@@ -1,17 +1,23 @@
 /**
- * What an IMAP session needs from the rest of Mailyard, built once per listener. Rules: every state change goes
- * through `repos`; files through the store's UserMaildir; nothing here holds per-session state.
+ * What an IMAP session needs from the rest of Mailyard, built once per listener. Rules: every change to mailboxes
+ * and messages, and every message file read, goes through the mail store (`mail`); the index is read through
+ * `index` (read-only queries); logins look up users and domains through `logins`; nothing here holds per-session
+ * state.
  */
 import type { Config } from '../config/load.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log/logger.ts';
-import type { Repos } from '../repos/index.ts';
+import type { DomainsRepo } from '../repos/domains.ts';
+import type { UsersRepo } from '../repos/users.ts';
+import type { MailIndex, MailStore } from '../store/mailStore.ts';
 import type { TlsMaterial } from '../tls/certificates.ts';
 import type { ImapHub } from './hub.ts';
 
 export interface ImapDeps {
   config: Config;
-  repos: Repos;
+  mail: MailStore;
+  index: MailIndex;
+  logins: { users: Pick<UsersRepo, 'get'>; domains: Pick<DomainsRepo, 'get'> };
   bus: EventBus;
   log: Logger;
   tls: TlsMaterial;

@@ -6,8 +6,8 @@
  * reported as untagged FETCH; changes this session made itself (recognised by their mod-sequence) are not
  * repeated. Events may arrive before or after the SELECT read the index; both orders give the same result.
  */
-import type { MailboxRow } from '../../schema/db/tables.ts';
 import { flagsOf } from '../repos/messages.ts';
+import type { MailboxRow } from '../repos/rows.ts';
 import type { MailboxChange } from './hub.ts';
 import { lowerBound, toSequenceSet } from './protocol/sequenceSet.ts';
 import type { Session } from './session.ts';
@@ -81,6 +81,14 @@ export class SelectedMailbox {
     }
   }
 
+  /** NOOP and CHECK: indexes mail other software put into this mailbox, for the command to report. */
+  async pickUp(s: Session): Promise<void> {
+    const user = s.user!;
+    const r = await s.deps.mail.pickUp(user, this.box);
+    if (r && s.selected === this)
+      this.onChange({ userId: user.id, mailboxId: this.id, kind: 'exists', uids: r.uids, modseq: r.modseq });
+  }
+
   hasPending(): boolean {
     return this.pendingExpunge.size > 0 || this.pendingFlags.size > 0 || this.newest > this.maxSeen || this.deleted;
   }
@@ -113,7 +121,7 @@ export class SelectedMailbox {
       this.reportExpunged(s, gone);
     }
     if (this.newest > this.maxSeen) {
-      const added = s.deps.repos.messages
+      const added = s.deps.index.messages
         .uidsAbove(this.box.id, this.maxSeen)
         .filter((u) => !this.pendingExpunge.has(u));
       // The index is the truth: whatever it does not show up to `newest` was expunged before we looked.
@@ -127,7 +135,7 @@ export class SelectedMailbox {
       }
     }
     if (this.pendingFlags.size) {
-      const rows = s.deps.repos.messages.rows(
+      const rows = s.deps.index.messages.rows(
         this.box.id,
         [...this.pendingFlags].sort((a, b) => a - b),
       );

@@ -265,7 +265,7 @@ export class Session {
       if (sel?.stale) {
         // Renamed by another session: file paths follow the new name from now on.
         sel.stale = false;
-        const fresh = this.deps.repos.mailboxes.byId(sel.id);
+        const fresh = this.deps.index.mailboxes.byId(sel.id);
         if (fresh) sel.box = fresh;
       }
       if (spec.syncBefore) await this.syncSelected(true);

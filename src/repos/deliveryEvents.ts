@@ -67,3 +67,4 @@ export function createDeliveryEventsRepo(db: Db, bus: EventBus) {
     },
   };
 }
+export type DeliveryEventsRepo = ReturnType<typeof createDeliveryEventsRepo>;

@@ -4,9 +4,9 @@ import type { EventBus } from '../events/bus.ts';
 import { createAliasesRepo } from './aliases.ts';
 import { createApiTokensRepo } from './apiTokens.ts';
 import { createAuditRepo } from './audit.ts';
+import { createDeliveriesRepo } from './deliveries.ts';
 import { createDeliveryEventsRepo } from './deliveryEvents.ts';
 import { createDomainsRepo } from './domains.ts';
-import { createMailRepo } from './mail.ts';
 import { createMailboxesRepo } from './mailboxes.ts';
 import { createMessagesRepo } from './messages.ts';
 import { createQueueRepo } from './queue.ts';
@@ -26,7 +26,7 @@ export function createRepos(db: Db, bus: EventBus) {
     apiTokens: createApiTokensRepo(db),
     deliveryEvents: createDeliveryEventsRepo(db, bus),
     queue: createQueueRepo(db, bus),
-    mail: createMailRepo(db, bus),
+    deliveries: createDeliveriesRepo(db, bus),
     mailboxes: createMailboxesRepo(db, bus),
     messages: createMessagesRepo(db, bus),
   };

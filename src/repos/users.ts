@@ -37,6 +37,14 @@ export type UserAccount = Omit<UserRow, 'used_bytes'> & { inboxId: number };
 /** Most addresses the account cache holds (unknown ones included) before it starts over. */
 const ACCOUNT_CACHE_MAX = 50_000;
 
+/**
+ * A user's effective quota in bytes (0 = unlimited): the user's own, else the domain's default_quota. The one
+ * statement of this rule (SMTP, IMAP and the API all go through it).
+ */
+export function effectiveQuota(userQuota: number | null, domain: { default_quota: number } | null | undefined): number {
+  return userQuota ?? domain?.default_quota ?? 0;
+}
+
 export type UserPatch = Partial<Pick<UserRow, 'full_name' | 'quota' | 'status' | 'totp_secret' | 'totp_enabled'>>;
 
 export function createUsersRepo(db: Db, bus: EventBus) {

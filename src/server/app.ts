@@ -20,7 +20,7 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { createRepos, type Repos } from '../repos/index.ts';
 import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
-import { createStore } from '../store/store.ts';
+import { createMailStore, type MailStore } from '../store/mailStore.ts';
 import { loadTls, type TlsMaterial } from '../tls/certificates.ts';
 import { VERSION } from '../version.ts';
 import { createListener, type Listener } from './listener.ts';
@@ -31,6 +31,8 @@ export interface Mailyard {
   db: Db;
   bus: EventBus;
   repos: Repos;
+  /** The mail store: every change to stored mail (SMTP deliveries, IMAP) goes through it. */
+  mail: MailStore;
   services: Services;
   tls: TlsMaterial;
   adminToken: AdminToken;
@@ -84,9 +86,18 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       .then((m) => m.createGraphQL(services, log));
     const graphql = deferredGraphQL(graphqlLoading);
     const rest = createRest(services);
-    const store = createStore(config.storage.mail_dir, repos);
-    const inbound = { config, repos, store, log };
-    const imap = { config, repos, bus, log: log.child({ proto: 'imap' }), tls, hub: new ImapHub(bus) };
+    const mail = createMailStore({ mailDir: config.storage.mail_dir, repos, log });
+    const inbound = { config, mail, directory: repos, events: repos.deliveryEvents, log };
+    const imap = {
+      config,
+      mail,
+      index: mail.index,
+      logins: repos,
+      bus,
+      log: log.child({ proto: 'imap' }),
+      tls,
+      hub: new ImapHub(bus),
+    };
     const pruneEvents = () => {
       try {
         const removed = repos.deliveryEvents.prune(Date.now() - config.events.retention_days * 86_400_000);
@@ -161,6 +172,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       db,
       bus,
       repos,
+      mail,
       services,
       tls,
       adminToken,
@@ -175,7 +187,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
           log.info({ graceMs }, 'shutting down: no new connections, waiting for in-flight transactions');
           clearInterval(pruneTimer);
           await Promise.all(listeners.map((l) => l.stop(graceMs)));
-          await repos.mail.close();
+          await mail.close();
           closeDatabase(db);
           log.info('mailyard stopped');
         })();

@@ -2,7 +2,7 @@
  * The MX session (RFC 5321): who may connect, which recipients are accepted, and what happens to DATA.
  * Rules: a recipient is accepted only if it resolves to a local mailbox or a forwarding alias of an active
  * hosted domain (recipients.ts); the message is durable in every mailbox and indexed before 250 is sent
- * (store.ts); every refusal is a REJECTED delivery event and a log line with its reason; a session that keeps
+ * (store/mailStore.ts); every refusal is a REJECTED delivery event and a log line with its reason; a session that keeps
  * getting refusals is closed with 421 after smtp.max_errors; one client address holds at most
  * smtp.max_connections_per_ip connections.
  */
@@ -10,17 +10,20 @@ import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
-import type { NewDeliveryEvent } from '../repos/deliveryEvents.ts';
-import type { Repos } from '../repos/index.ts';
-import type { Store, StoreTarget } from '../store/store.ts';
-import { type LocalTarget, quotaOf, type Resolution, resolveRecipient } from './recipients.ts';
+import type { DeliveryEventsRepo, NewDeliveryEvent } from '../repos/deliveryEvents.ts';
+import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
+import { type Directory, type LocalTarget, type Resolution, resolveRecipient } from './recipients.ts';
 import { REPLIES, type Reply, replyError } from './replies.ts';
 import { traceHeaders } from './trace.ts';
 
 export interface InboundDeps {
   config: Config;
-  repos: Repos;
-  store: Store;
+  /** Spools, checks quotas and delivers: the mail store. */
+  mail: MailStore;
+  /** Who the recipients are. */
+  directory: Directory;
+  /** Where refusals are recorded. */
+  events: Pick<DeliveryEventsRepo, 'record'>;
   log: Logger;
 }
 
@@ -45,7 +48,7 @@ export function newQueueId(): string {
 }
 
 export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
-  const { config, repos, log } = deps;
+  const { config, directory, events, log } = deps;
   const perIp = new Map<string, number>();
   const sessions = new Map<string, SessionState>();
   const state = (s: SMTPServerSession) => {
@@ -69,7 +72,7 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       'message rejected',
     );
     try {
-      repos.deliveryEvents.record({
+      events.record({
         type: 'REJECTED',
         messageId: null,
         queueId: null,
@@ -130,7 +133,7 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
         return fail(REPLIES.tooManyRecipients(config.smtp.max_recipients), null);
       let r: Resolution;
       try {
-        r = resolveRecipient(repos, address.address);
+        r = resolveRecipient(directory, address.address);
       } catch (err) {
         log.error({ err, rcpt: address.address }, 'recipient lookup failed');
         return cb(replyError(REPLIES.localError()));
@@ -138,9 +141,8 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       if (!r.ok) return fail(r.reply, r.domain);
       // Over quota already (RFC 5321 4.5.3.1.10: 452 with the mailbox full; a later retry may succeed).
       for (const t of r.local) {
-        const quota = quotaOf(t.user, repos.domains.get(t.domain)?.default_quota ?? 0);
-        if (quota > 0 && repos.users.usedBytes(t.user.id) >= quota)
-          return fail(REPLIES.overQuotaRcpt(address.address), r.domain);
+        const quota = deps.mail.quota(t.user.email);
+        if (quota.limit > 0 && quota.used >= quota.limit) return fail(REPLIES.overQuotaRcpt(address.address), r.domain);
       }
       st.accepted.set(address.address.toLowerCase(), r);
       cb();
@@ -162,7 +164,7 @@ async function handleData(
   st: SessionState,
   reject: (s: SMTPServerSession, r: Reply, rcpt: string[], d: string | null, extra?: Record<string, unknown>) => void,
 ): Promise<string> {
-  const { config, repos, store, log } = deps;
+  const { config, mail, log } = deps;
   const queueId = newQueueId();
   const rcpts = session.envelope.rcptTo.map((r) => r.address);
   const resolutions = rcpts.map((a) => st.accepted.get(a.toLowerCase())).filter((r): r is NonNullable<typeof r> => !!r);
@@ -191,11 +193,11 @@ async function handleData(
   });
   const firstDomain = resolutions[0]?.domain ?? null;
 
-  let spooled: Awaited<ReturnType<Store['spool']>>;
+  let spooled: Spooled;
   try {
     // Written straight into the first recipient's INBOX tmp/ (renamed into its cur/ on delivery).
     const first = local.values().next().value;
-    spooled = await store.spool(
+    spooled = await mail.spool(
       prefix,
       stream,
       config.smtp.max_message_size,
@@ -207,7 +209,7 @@ async function handleData(
     throw replyError(REPLIES.localError());
   }
   if (spooled.oversized || stream.sizeExceeded) {
-    store.discard(spooled);
+    mail.discard(spooled);
     const reply = REPLIES.tooBig(config.smtp.max_message_size);
     reject(session, reply, rcpts, firstDomain, { queueId, size: spooled.size });
     throw replyError(reply);
@@ -216,11 +218,10 @@ async function handleData(
   // Quota with the real size (RFC 5321 4.5.3.1.10). One recipient: permanent 552 5.2.2. Several: SMTP has one
   // reply for all, so a temporary 452 makes the sender retry, when RCPT then refuses just the full mailbox.
   for (const t of local.values()) {
-    const quota = quotaOf(t.user, repos.domains.get(t.domain)?.default_quota ?? 0);
+    const { limit: quota, used } = mail.quota(t.user.email);
     if (quota <= 0) continue;
-    const used = repos.users.usedBytes(t.user.id);
     if (used + spooled.size > quota) {
-      store.discard(spooled);
+      mail.discard(spooled);
       const reply = rcpts.length === 1 ? REPLIES.overQuotaData(t.user.email) : REPLIES.overQuotaDataTemp(t.user.email);
       reject(session, reply, rcpts, t.domain, { queueId, size: spooled.size, quota, used });
       throw replyError(reply);
@@ -271,7 +272,7 @@ async function handleData(
       : []),
   ];
   try {
-    await store.deliver(
+    await mail.deliver(
       spooled,
       targets,
       events,
@@ -283,7 +284,7 @@ async function handleData(
       })),
     );
   } catch (err) {
-    store.discard(spooled);
+    mail.discard(spooled);
     log.error({ err, queueId }, 'delivery failed');
     reject(session, REPLIES.localError(), rcpts, firstDomain, { queueId });
     throw replyError(REPLIES.localError());

@@ -5,10 +5,10 @@
  * source routes, so "@a:b@c" is judged as "b@c"); local parts are case-insensitive; user+tag delivers to user;
  * aliases expand recursively (depth 8, duplicates removed); the domain's catch-all takes unknown local parts.
  */
-import type { UserRow } from '../../schema/db/accounts.ts';
-import type { Repos } from '../repos/index.ts';
+import type { AliasesRepo } from '../repos/aliases.ts';
+import type { DomainsRepo } from '../repos/domains.ts';
 import { normalizeDomain, TEMPLATE_DOMAIN } from '../repos/names.ts';
-import type { UserAccount } from '../repos/users.ts';
+import type { UserAccount, UsersRepo } from '../repos/users.ts';
 import { REPLIES, type Reply } from './replies.ts';
 
 export interface LocalTarget {
@@ -31,11 +31,14 @@ function split(address: string): { local: string; domain: string } | null {
   return { local, domain: address.slice(at + 1) };
 }
 
-export function quotaOf(user: Pick<UserRow, 'quota'>, domainDefaultQuota: number): number {
-  return user.quota ?? domainDefaultQuota;
+/** The lookups recipient resolution needs (cached reads of the repositories). */
+export interface Directory {
+  domains: Pick<DomainsRepo, 'get'>;
+  users: Pick<UsersRepo, 'account'>;
+  aliases: Pick<AliasesRepo, 'get'>;
 }
 
-export function resolveRecipient(repos: Repos, raw: string): Resolution {
+export function resolveRecipient(repos: Directory, raw: string): Resolution {
   const parts = split(raw);
   if (!parts) return { ok: false, reply: REPLIES.badAddress(raw), domain: null };
   let domainName: string;
@@ -68,7 +71,7 @@ export function resolveRecipient(repos: Repos, raw: string): Resolution {
   return { ok: false, reply: REPLIES.unknownUser(raw), domain: domainName };
 }
 
-function expand(repos: Repos, raw: string, address: string, domainName: string, start: string[]): Resolution {
+function expand(repos: Directory, raw: string, address: string, domainName: string, start: string[]): Resolution {
   const local = new Map<number, LocalTarget>();
   const remote = new Set<string>();
   const seen = new Set<string>();

@@ -15,20 +15,15 @@ import { hold, release } from './held.ts';
 import { keywordLetters } from './keywords.ts';
 import {
   ensureMaildir,
+  type FileFlags,
   folderDir,
   forgetMaildir,
   fsyncDirAsync,
-  type SystemFlags,
   systemLetters,
   uniqueName,
   userDir,
 } from './maildir.ts';
 import { forgetPickup } from './pickup.ts';
-
-/** A message's flags as the index has them; the file name's info part is derived from them. */
-export interface FileFlags extends SystemFlags {
-  keywords: readonly string[];
-}
 
 export class UserMaildir {
   readonly root: string;

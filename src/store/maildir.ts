@@ -37,6 +37,11 @@ export interface SystemFlags {
   draft: boolean;
 }
 
+/** A message's flags as the index has them; the file name's info part is derived from them. */
+export interface FileFlags extends SystemFlags {
+  keywords: readonly string[];
+}
+
 /** The system-flag letters of a Maildir info part, in Dovecot's order: D F R S T. */
 export function systemLetters(f: SystemFlags): string {
   return `${f.draft ? 'D' : ''}${f.flagged ? 'F' : ''}${f.answered ? 'R' : ''}${f.seen ? 'S' : ''}${f.deleted ? 'T' : ''}`;

@@ -16,8 +16,7 @@ import { bareLineFeeds } from './crlf.ts';
 import { HEADER_LIMIT, type IndexedHeaders, parseIndexHeaders } from './headers.ts';
 import { isHeld } from './held.ts';
 import { keywordsOfLetters } from './keywords.ts';
-import type { FileFlags } from './mailboxFiles.ts';
-import { systemFlagsOf } from './maildir.ts';
+import { type FileFlags, systemFlagsOf } from './maildir.ts';
 
 export interface FoundMessage {
   maildirName: string;

@@ -1,5 +1,5 @@
 // Mail that other software puts into a Mailyard Maildir (an MDA's new/, files copied in from another server) is
-// indexed when IMAP looks at the folder: STATUS, SELECT, NOOP (imap/pickup.ts, store/pickup.ts).
+// indexed when IMAP looks at the folder: STATUS, SELECT, NOOP (store/pickupQueue.ts, store/pickup.ts).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -10,12 +10,10 @@ export async function mailServer(t: { after(fn: () => unknown): void }, over: Re
     await accounts.createUser('test', u, 'password123');
   accounts.createAlias('test', 'sales@example.com', ['bob@example.com', 'partner@remote.example']);
   const inbox = (email: string) => {
-    const u = s.app.repos.users.get(email)!;
-    return {
-      user: u,
-      box: s.app.repos.mail.mailbox(u.id, 'INBOX')!,
-      rows: s.app.repos.mail.messages(s.app.repos.mail.mailbox(u.id, 'INBOX')!.id),
-    };
+    const { users, mailboxes, messages } = s.app.repos;
+    const u = users.get(email)!;
+    const box = mailboxes.get(u.id, 'INBOX')!;
+    return { user: u, box, rows: messages.rows(box.id, messages.uids(box.id)) };
   };
   const curDir = (email: string) => {
     const [local, domain] = email.split('@');

@@ -6,11 +6,6 @@
  * target is the selected mailbox.
  */
 
-import { bareLineFeeds } from '../../store/crlf.ts';
-import { parseIndexHeaders } from '../../store/headers.ts';
-import { release } from '../../store/held.ts';
-import { removeQuietly } from '../../store/mailboxFiles.ts';
-import { quotaOf } from '../auth.ts';
 import { ImapBad, ImapNo } from '../protocol/types.ts';
 import { atomArg, flagsArg, mailboxArg, parseDateTime } from './args.ts';
 import { mapRepoError } from './mailboxErrors.ts';
@@ -38,49 +33,18 @@ export const append: CommandSpec = {
     if (data.length > s.deps.config.smtp.max_message_size)
       throw new ImapNo(`Message larger than ${s.deps.config.smtp.max_message_size} bytes`, 'TOOBIG');
     const user = s.user!;
-    const box = s.deps.repos.mailboxes.get(user.id, name);
+    const box = s.deps.index.mailboxes.get(user.id, name);
     if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'TRYCREATE');
-    const quota = quotaOf(s.deps, user);
-    if (quota.limit > 0 && quota.used + data.length > quota.limit) throw new ImapNo('Quota exceeded', 'OVERQUOTA');
-    const fileFlags = {
-      seen: flags.includes('\\Seen'),
-      answered: flags.includes('\\Answered'),
-      flagged: flags.includes('\\Flagged'),
-      deleted: flags.includes('\\Deleted'),
-      draft: flags.includes('\\Draft'),
-      keywords: flags.filter((f) => !f.startsWith('\\')),
-    };
-    const file = await user.files.writeNew(box.name, data, fileFlags);
-    const h = parseIndexHeaders(data.subarray(0, 64 * 1024));
+    let r: Awaited<ReturnType<typeof s.deps.mail.append>>;
     try {
-      const r = s.deps.repos.messages.insert(
-        user.id,
-        box.id,
-        [
-          {
-            maildirName: file.maildirName,
-            // What FETCH serves: the CRLF form (a literal with bare LFs is stored as sent, served as CRLF).
-            size: data.length + bareLineFeeds(data),
-            internalDate: date,
-            flags,
-            messageId: h.messageId,
-            subject: h.subject,
-            fromAddr: h.from,
-            dateHeader: h.date,
-          },
-        ],
-        quota.limit,
-      );
-      // Into the selected mailbox: EXISTS is due at the end of this command (RFC 3501 6.3.11), but the bus
-      // delivers the change later, so the session learns of its own message now.
-      if (s.selected?.id === box.id)
-        s.selected.onChange({ userId: user.id, mailboxId: box.id, kind: 'exists', uids: r.uids, modseq: r.modseq });
-      return { code: `APPENDUID ${r.uidvalidity} ${r.uids[0]}`, text: 'APPEND completed' };
+      r = await s.deps.mail.append(user, box, data, flags, date);
     } catch (e) {
-      removeQuietly([file.path]);
       mapRepoError(e);
-    } finally {
-      release([file.maildirName]);
     }
+    // Into the selected mailbox: EXISTS is due at the end of this command (RFC 3501 6.3.11), but the bus delivers
+    // the change later, so the session learns of its own message now.
+    if (s.selected?.id === box.id)
+      s.selected.onChange({ userId: user.id, mailboxId: box.id, kind: 'exists', uids: [r.uid], modseq: r.modseq });
+    return { code: `APPENDUID ${r.uidvalidity} ${r.uid}`, text: 'APPEND completed' };
   },
 };

@@ -4,7 +4,7 @@
  * CR, LF, '*' or '%' (wildcards) or empty hierarchy levels.
  */
 import { normalizeMailboxName } from '../../repos/mailboxes.ts';
-import { onDiskName } from '../../store/mailboxFiles.ts';
+import { fitsOnDisk } from '../../store/mailStore.ts';
 import { ImapBad, ImapNo, type Token } from '../protocol/types.ts';
 
 export function noMore(args: Token[], n: number, what: string): void {
@@ -56,7 +56,7 @@ export function newMailboxName(t: Token | undefined): string {
   if (/[*%]/.test(name)) throw new ImapBad('Mailbox names cannot contain * or %');
   if (!name || name.split('/').some((p) => p === '')) throw new ImapBad('Invalid mailbox name (empty hierarchy level)');
   // Maildir++ keeps a whole hierarchy in one directory name (".Archive.2026"), which a filesystem limits to 255.
-  if (Buffer.byteLength(onDiskName(name)) + 1 > 255) throw new ImapNo('Mailbox name too long', 'LIMIT');
+  if (!fitsOnDisk(name)) throw new ImapNo('Mailbox name too long', 'LIMIT');
   return name;
 }
 

@@ -1,6 +1,5 @@
 // CHECK (RFC 3501 6.4.1). Rules: every change is already durable when its command completed, so CHECK is a NOOP
 // (which also indexes mail other software put into the selected mailbox).
-import { pickUpSelected } from '../pickup.ts';
 import { noMore } from './args.ts';
 import { type CommandSpec, SELECTED } from './types.ts';
 
@@ -9,7 +8,7 @@ export const check: CommandSpec = {
   states: SELECTED,
   async handler(s, args) {
     noMore(args, 0, 'CHECK');
-    await pickUpSelected(s);
+    await s.selected!.pickUp(s);
     return undefined;
   },
 };

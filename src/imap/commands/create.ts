@@ -1,6 +1,6 @@
 // CREATE (RFC 3501 6.3.3, RFC 6154 USE). Rules: missing parents are created; INBOX exists already; the Maildir++
 // folder is created with the row; an optional (USE (\Sent)) sets the SPECIAL-USE attribute.
-import type { MailboxRow } from '../../../schema/db/tables.ts';
+import type { MailboxRow } from '../../repos/rows.ts';
 import { ImapBad, ImapNo } from '../protocol/types.ts';
 import { atomArg, listArg, newMailboxName } from './args.ts';
 import { mapRepoError } from './mailboxErrors.ts';
@@ -28,9 +28,8 @@ export const create: CommandSpec = {
     }
     if (args.length > 2) throw new ImapBad('Too many arguments to CREATE');
     if (name === 'INBOX') throw new ImapNo('INBOX already exists', 'ALREADYEXISTS');
-    const user = s.user!;
     try {
-      for (const m of s.deps.repos.mailboxes.create(user.id, name, use)) user.files.ensure(m.name);
+      s.deps.mail.createMailbox(s.user!, name, use);
     } catch (e) {
       mapRepoError(e);
     }

@@ -12,14 +12,12 @@ export const del: CommandSpec = {
     const name = mailboxArg(args[0]);
     noMore(args, 1, 'DELETE');
     if (name === 'INBOX') throw new ImapNo('INBOX cannot be deleted', 'CANNOT');
-    const user = s.user!;
     if (s.selected?.box.name === name) s.deselect();
     try {
-      s.deps.repos.mailboxes.delete(user.id, name);
+      s.deps.mail.deleteMailbox(s.user!, name);
     } catch (e) {
       mapRepoError(e);
     }
-    user.files.removeFolder(name);
     return undefined;
   },
 };

@@ -6,14 +6,7 @@ import { type CommandSpec, SELECTED } from './types.ts';
 
 export function expungeNow(s: Session, uids: number[] | undefined, silent: boolean): void {
   const box = s.selected!;
-  const user = s.user!;
-  const r = s.deps.repos.messages.expunge(user.id, box.id, uids);
-  user.files.remove(box.box.name, r.expunged);
-  box.reportExpunged(
-    s,
-    r.expunged.map((e) => e.uid),
-    silent,
-  );
+  box.reportExpunged(s, s.deps.mail.expunge(s.user!, box.box, uids).uids, silent);
 }
 
 export const expunge: CommandSpec = {

@@ -6,8 +6,8 @@
  * with backpressure; a message whose file is missing is logged and answered with what the index has.
  */
 
-import type { MessageRow } from '../../../schema/db/tables.ts';
 import { flagsOf } from '../../repos/messages.ts';
+import type { MessageRow } from '../../repos/rows.ts';
 import { type ParsedMessage, parsedMessage, parseSectionSpec } from '../mime/index.ts';
 import { inSequenceSet, parseSequenceSet, toSequenceSet } from '../protocol/sequenceSet.ts';
 import { atom, ImapBad, type ImapValue, type Token } from '../protocol/types.ts';
@@ -131,17 +131,17 @@ function run(byUid: boolean): CommandSpec['handler'] {
     if (vanished && changedSince !== undefined) {
       // The UID set as written, with * as the highest UID ever assigned (expunged ones included).
       const ranges = parseSequenceSet(atomArg(args[0], 'a UID set'));
-      const star = (s.deps.repos.mailboxes.byId(box.id)?.uidnext ?? 1) - 1;
-      const gone = s.deps.repos.messages
+      const star = (s.deps.index.mailboxes.byId(box.id)?.uidnext ?? 1) - 1;
+      const gone = s.deps.index.messages
         .expungedSince(box.id, changedSince)
         .filter((u) => inSequenceSet(ranges, u, star));
       if (gone.length) s.untagged(`VANISHED (EARLIER) ${toSequenceSet(gone)}`);
     }
     const flagsChanged = new Set<number>();
     if (setsSeen(items) && !box.readOnly) {
-      const r = s.deps.repos.messages.store(user.id, box.id, uids, 'add', ['\\Seen']);
+      const r = s.deps.mail.setFlags(user, box.box, uids, 'add', ['\\Seen']);
       box.own(r.changed[0]?.modseq ?? 0);
-      if (r.renames.length) await user.files.renameFlags(box.box.name, r.renames);
+      await r.files;
       for (const c of r.changed) flagsChanged.add(c.uid);
     }
     const wantsFlags = items.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
@@ -149,12 +149,12 @@ function run(byUid: boolean): CommandSpec['handler'] {
     let missing = 0;
     for (let from = 0; from < uids.length; from += 200) {
       const batch = uids.slice(from, from + 200);
-      const all = s.deps.repos.messages.rows(box.id, batch);
+      const all = s.deps.index.messages.rows(box.id, batch);
       missing += batch.length - all.length;
       const rows = all.filter(
         (row) => (changedSince === undefined || row.modseq > changedSince) && box.seqOf(row.uid) > 0,
       );
-      const reads = content ? readAhead(rows, (row) => user.files.read(box.box.name, row.maildir_name, row)) : null;
+      const reads = content ? readAhead(rows, (row) => s.deps.mail.read(user, box.box.name, row)) : null;
       for (const [k, row] of rows.entries()) {
         const seq = box.seqOf(row.uid);
         let msg: ParsedMessage | undefined;

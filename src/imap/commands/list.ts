@@ -5,7 +5,7 @@
  * \HasChildren/\HasNoChildren are always returned; a missing parent of an existing mailbox is listed as
  * \Noselect \HasChildren; `LIST "" ""` answers the delimiter and root.
  */
-import type { MailboxRow } from '../../../schema/db/tables.ts';
+import type { MailboxRow } from '../../repos/rows.ts';
 import { ImapBad, type Token } from '../protocol/types.ts';
 import { encode } from '../protocol/writer.ts';
 import type { Session } from '../session.ts';
@@ -121,7 +121,7 @@ async function run(s: Session, args: Token[], lsub: boolean) {
   if (full.some((p) => p.length > 1024)) throw new ImapBad('LIST pattern too long');
   const res = full;
   const inboxRes = full.map((p) => (p.toLowerCase().startsWith('inbox') ? `inbox${p.slice(5)}` : p));
-  const all = s.deps.repos.mailboxes.list(s.user!.id);
+  const all = s.deps.index.mailboxes.list(s.user!.id);
   const verb = lsub ? 'LSUB' : 'LIST';
   // RFC 3501 6.3.9: LSUB "" % must return "foo" (as \Noselect) when "foo/bar" is subscribed but "foo" is not.
   const subscribedNames = all.filter((b) => b.subscribed).map((b) => b.name);

@@ -3,7 +3,6 @@
  * with one resource, STORAGE, in KiB (usage rounded up); a user without a limit has a root with no resources;
  * SETQUOTA is for administrators (the GraphQL API), so it is refused with NOPERM.
  */
-import { quotaOf } from '../auth.ts';
 import { ImapNo } from '../protocol/types.ts';
 import { encode } from '../protocol/writer.ts';
 import type { Session } from '../session.ts';
@@ -11,7 +10,7 @@ import { mailboxArg, noMore, text } from './args.ts';
 import { AUTH, type CommandSpec } from './types.ts';
 
 function writeQuota(s: Session): void {
-  const q = quotaOf(s.deps, s.user!);
+  const q = s.deps.mail.quota(s.user!.email);
   const res = q.limit > 0 ? `STORAGE ${Math.ceil(q.used / 1024)} ${Math.floor(q.limit / 1024)}` : '';
   s.untagged(`QUOTA "" (${res})`);
 }
@@ -22,7 +21,7 @@ export const getquotaroot: CommandSpec = {
   handler(s, args) {
     const name = mailboxArg(args[0]);
     noMore(args, 1, 'GETQUOTAROOT');
-    if (!s.deps.repos.mailboxes.get(s.user!.id, name))
+    if (!s.deps.index.mailboxes.get(s.user!.id, name))
       throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
     s.write(['* QUOTAROOT ', ...encode(name), ' ""\r\n']);
     writeQuota(s);

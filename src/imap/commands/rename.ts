@@ -5,7 +5,6 @@
  */
 import type { Session } from '../session.ts';
 import { mailboxArg, newMailboxName, noMore } from './args.ts';
-import { moveMessages } from './copy.ts';
 import { mapRepoError } from './mailboxErrors.ts';
 import { AUTH, type CommandSpec } from './types.ts';
 
@@ -16,25 +15,15 @@ export const rename: CommandSpec = {
     const from = mailboxArg(args[0]);
     const to = newMailboxName(args[1]);
     noMore(args, 2, 'RENAME');
-    const user = s.user!;
-    let result: ReturnType<typeof s.deps.repos.mailboxes.rename>;
+    let result: Awaited<ReturnType<typeof s.deps.mail.renameMailbox>>;
     try {
-      result = s.deps.repos.mailboxes.rename(user.id, from, to);
+      result = await s.deps.mail.renameMailbox(s.user!, from, to);
     } catch (e) {
       mapRepoError(e);
     }
-    for (const [a, b] of result.renamed) user.files.renameFolder(a, b);
-    // Parents the rename created (Work for Work/Projects) get their Maildir++ folder too, as CREATE does.
-    const parts = to.split('/');
-    for (let i = 1; i < parts.length; i++) user.files.ensure(parts.slice(0, i).join('/'));
     if (s.selected && result.renamed.length) {
-      const fresh = s.deps.repos.mailboxes.byId(s.selected.id);
+      const fresh = s.deps.index.mailboxes.byId(s.selected.id);
       if (fresh) s.selected.box = fresh;
-    }
-    if (result.movedFromInbox) {
-      const inbox = s.deps.repos.mailboxes.get(user.id, 'INBOX')!;
-      user.files.ensure(result.movedFromInbox.target.name);
-      await moveMessages(s, inbox, result.movedFromInbox.target, result.movedFromInbox.uids);
     }
     return undefined;
   },

@@ -20,7 +20,7 @@ function run(byUid: boolean): CommandSpec['handler'] {
     if (options?.includes('SAVE')) throw new ImapBad('SEARCH RETURN (SAVE) is not supported');
     const program = parseSearch(rest, {});
     if (program.usesModseq) s.condstoreUsed = true;
-    const rows = s.deps.repos.messages.flagRows(box.id);
+    const rows = s.deps.index.messages.flagRows(box.id);
     const known = new Set(box.uids);
     const byUidRow = new Map<number, (typeof rows)[number]>();
     const msgs: SearchMessage[] = [];
@@ -43,7 +43,7 @@ function run(byUid: boolean): CommandSpec['handler'] {
       maxUid: box.uids.length ? box.uids[box.uids.length - 1]! : 0,
       loadRaw: (m) => {
         const r = byUidRow.get(m.uid)!;
-        return user.files.read(box.box.name, r.maildir_name, r);
+        return s.deps.mail.read(user, box.box.name, r);
       },
     });
     const ids = found.map((m) => (byUid ? m.uid : m.seq)).sort((a, b) => a - b);

@@ -5,7 +5,6 @@
  * HIGHESTMODSEQ; QRESYNC reports VANISHED (EARLIER) and changed FLAGS since the client's known mod-sequence.
  */
 import { flagsOf } from '../../repos/messages.ts';
-import { pickUp } from '../pickup.ts';
 import { parseSequenceSet, resolveSequenceSet, toSequenceSet } from '../protocol/sequenceSet.ts';
 import { ImapBad, ImapNo, type Token } from '../protocol/types.ts';
 import { SelectedMailbox } from '../selected.ts';
@@ -39,16 +38,16 @@ function open(readOnly: boolean): CommandSpec['handler'] {
     s.deselect();
     if (hadSelected) s.untagged('OK [CLOSED] Previous mailbox closed');
     const user = s.user!;
-    const box = s.deps.repos.mailboxes.get(user.id, name);
+    const box = s.deps.index.mailboxes.get(user.id, name);
     if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
     if (condstore) s.condstoreUsed = true;
-    await pickUp(s, box);
-    const uids = s.deps.repos.messages.uids(box.id);
+    await s.deps.mail.pickUp(user, box);
+    const uids = s.deps.index.messages.uids(box.id);
     const recent = readOnly ? new Set<number>() : s.deps.hub.claimRecent(box.id, uids);
     const sel = new SelectedMailbox(box, readOnly, uids, recent);
     const unwatch = s.deps.hub.watch(box.id, s);
     s.state = { kind: 'selected', user, box: sel, unwatch };
-    const status = s.deps.repos.mailboxes.status(box.id);
+    const status = s.deps.index.mailboxes.status(box.id);
     sel.highestModseq = Math.max(sel.highestModseq, status.highestmodseq);
     s.untagged('FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)');
     s.untagged(
@@ -58,7 +57,7 @@ function open(readOnly: boolean): CommandSpec['handler'] {
     );
     s.untagged(`${uids.length} EXISTS`);
     s.untagged(`${recent.size} RECENT`);
-    const firstUnseen = s.deps.repos.messages.firstUnseen(box.id);
+    const firstUnseen = s.deps.index.messages.firstUnseen(box.id);
     if (firstUnseen) {
       const seq = sel.seqOf(firstUnseen);
       if (seq) s.untagged(`OK [UNSEEN ${seq}] First unseen`);
@@ -67,13 +66,13 @@ function open(readOnly: boolean): CommandSpec['handler'] {
     s.untagged(`OK [UIDNEXT ${status.uidnext}] Predicted next UID`);
     s.untagged(`OK [HIGHESTMODSEQ ${status.highestmodseq}] Highest`);
     if (qresync && qresync.uidvalidity === box.uidvalidity) {
-      let vanished = s.deps.repos.messages.expungedSince(box.id, qresync.modseq);
+      let vanished = s.deps.index.messages.expungedSince(box.id, qresync.modseq);
       if (qresync.known) {
         const known = parseSequenceSet(qresync.known);
         vanished = vanished.filter((u) => resolveSequenceSet(known, [u]).length > 0);
       }
       if (vanished.length) s.untagged(`VANISHED (EARLIER) ${toSequenceSet(vanished)}`);
-      for (const r of s.deps.repos.messages.changedSince(box.id, qresync.modseq)) {
+      for (const r of s.deps.index.messages.changedSince(box.id, qresync.modseq)) {
         const seq = sel.seqOf(r.uid);
         if (seq) s.untagged(`${seq} FETCH (UID ${r.uid} FLAGS (${flagsOf(r).join(' ')}) MODSEQ (${r.modseq}))`);
       }

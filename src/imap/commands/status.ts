@@ -1,8 +1,7 @@
 // STATUS (RFC 3501 6.3.10, RFC 7162 HIGHESTMODSEQ, RFC 8438 SIZE, RFC 9051 DELETED). Rules: counts come from the
 // index; RECENT counts messages no read-write session has seen since start-up; unknown items are BAD.
 
-import type { MailboxRow } from '../../../schema/db/tables.ts';
-import { pickUp } from '../pickup.ts';
+import type { MailboxRow } from '../../repos/rows.ts';
 import { ImapBad, ImapNo } from '../protocol/types.ts';
 import { encode } from '../protocol/writer.ts';
 import type { Session } from '../session.ts';
@@ -19,8 +18,8 @@ export function statusItems(list: ReturnType<typeof listArg>): string[] {
 }
 
 export async function writeStatus(s: Session, box: MailboxRow, items: string[]): Promise<void> {
-  await pickUp(s, box);
-  const st = s.deps.repos.mailboxes.status(box.id);
+  await s.deps.mail.pickUp(s.user!, box);
+  const st = s.deps.index.mailboxes.status(box.id);
   const parts: string[] = [];
   for (const i of items) {
     let v: number;
@@ -29,7 +28,7 @@ export async function writeStatus(s: Session, box: MailboxRow, items: string[]):
         v = st.messages;
         break;
       case 'RECENT':
-        v = s.deps.repos.messages.countAbove(box.id, s.deps.hub.recentFloor(box.id));
+        v = s.deps.index.messages.countAbove(box.id, s.deps.hub.recentFloor(box.id));
         break;
       case 'UIDNEXT':
         v = st.uidnext;
@@ -62,7 +61,7 @@ export const status: CommandSpec = {
     const name = mailboxArg(args[0]);
     const items = statusItems(listArg(args[1], 'status item list'));
     noMore(args, 2, 'STATUS');
-    const box = s.deps.repos.mailboxes.get(s.user!.id, name);
+    const box = s.deps.index.mailboxes.get(s.user!.id, name);
     if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
     await writeStatus(s, box, items);
     return undefined;

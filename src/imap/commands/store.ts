@@ -33,14 +33,14 @@ function run(byUid: boolean): CommandSpec['handler'] {
     const uids = uidsOf(box, args[0], byUid);
     const mode: StoreMode = m[1] === '+' ? 'add' : m[1] === '-' ? 'remove' : 'replace';
     const user = s.user!;
-    const r = s.deps.repos.messages.store(user.id, box.id, uids, mode, flags, unchangedSince);
+    const r = s.deps.mail.setFlags(user, box.box, uids, mode, flags, unchangedSince);
     box.own(r.changed[0]?.modseq ?? 0);
-    if (r.renames.length) await user.files.renameFlags(box.box.name, r.renames);
+    await r.files;
     const silent = !!m[2];
     const changed = new Set(r.changed.map((c) => c.uid));
     const modified = new Set(r.modified);
     if (!silent || s.condstore) {
-      for (const row of s.deps.repos.messages.rows(box.id, uids)) {
+      for (const row of s.deps.index.messages.rows(box.id, uids)) {
         if (modified.has(row.uid)) continue;
         // RFC 7162 3.2: with .SILENT under CONDSTORE, messages whose modseq changed are still reported.
         if (silent && !(changed.has(row.uid) && unchangedSince !== undefined)) continue;

@@ -10,7 +10,7 @@ function sub(on: boolean): CommandSpec['handler'] {
     const name = mailboxArg(args[0]);
     noMore(args, 1, on ? 'SUBSCRIBE' : 'UNSUBSCRIBE');
     try {
-      s.deps.repos.mailboxes.setSubscribed(s.user!.id, name, on);
+      s.deps.mail.subscribe(s.user!, name, on);
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw e;
       if (on) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');

@@ -1,10 +1,10 @@
 /**
- * The writes of a delivery, shared by the mail repository's in-process path (main connection) and the mail
- * writer thread (its own connection; see mailWriter.ts). Rules: the statements are built once with Drizzle's
- * query builder and placeholders (no SQL built per delivery); a job is encoded for the driver here, on the main
- * thread, with Drizzle's column encoders (JSON, booleans), so the thread only binds and runs (mailWriteBatch.mjs);
- * a batch is one transaction with one savepoint per job; nothing is published here (the caller publishes after
- * the commit). Results are plain data (they cross a thread boundary).
+ * The SQL of a delivery's index writes, shared by the deliveries repository's in-process commit (main connection)
+ * and the store's commit thread (its own connection; store/commitThread.ts). Rules: the statements are built once
+ * with Drizzle's query builder and placeholders (no SQL built per delivery); a job is encoded for the driver here,
+ * on the main thread, with Drizzle's column encoders (JSON, booleans), so the thread only binds and runs
+ * (deliveryTransaction.mjs); nothing is published here (the caller publishes after the commit). Results are plain
+ * data (they cross a thread boundary).
  */
 import { eq, fillPlaceholders, Param, Placeholder, type Query, sql } from 'drizzle-orm';
 import {
@@ -17,7 +17,6 @@ import {
 } from '../../schema/db/tables.ts';
 import type { Db } from '../db/client.ts';
 import { type NewDeliveryEvent, toEventRow } from './deliveryEvents.ts';
-import { prepareDeliveryStatements, writeBatch } from './mailWriteBatch.mjs';
 import type { NewQueueEntry } from './queue.ts';
 
 export interface NewMessage {
@@ -40,27 +39,14 @@ export interface StoredMessage {
   modseq: number;
 }
 
-/**
- * A file a delivery puts in place before it is indexed, on the thread that commits it: renamed (`move`), or
- * hard-linked (copied and fdatasync'd where a link is impossible, across filesystems).
- */
-export interface FileStep {
-  from: string;
-  to: string;
-  move: boolean;
-}
-
 export interface DeliveryJob {
   items: NewMessage[];
   events: NewDeliveryEvent[];
   forwards: NewQueueEntry[];
-  /** Done in order before the job's rows are written; if one fails, the job fails (the caller cleans up). */
-  files?: FileStep[];
 }
 
 /** A job as the driver binds it: positional parameter arrays (uid and modseq are filled in by the writer). */
 export interface EncodedJob {
-  files: FileStep[];
   queue: unknown[][];
   items: { userId: number; mailboxId: number; message: unknown[]; usedBytes: unknown[] }[];
   events: unknown[][];
@@ -164,8 +150,7 @@ export function deliveryStatements(db: Db) {
   const bind = (q: Query, values: Record<string, unknown>) => fillPlaceholders(q.params, values);
 
   /** Encodes a job for the driver (Drizzle's column encoders), at `now`. */
-  const encode = ({ items, events, forwards, files = [] }: DeliveryJob, now: number): EncodedJob => ({
-    files,
+  const encode = ({ items, events, forwards }: DeliveryJob, now: number): EncodedJob => ({
     queue: forwards.map((f) =>
       bind(queue, {
         user_id: null,
@@ -207,20 +192,4 @@ export function eventRows(job: DeliveryJob, ids: number[], now: number): Deliver
     const row = toEventRow(e, now);
     return { id: ids[i]!, ...row, details: row.details ?? null };
   });
-}
-
-/** The in-process path: commits a batch on `db`'s own connection (blocking until the commit's fsync is done). */
-export function createMailWrites(db: Db) {
-  const { text, encode } = deliveryStatements(db);
-  const st = prepareDeliveryStatements(db.$client, text);
-  return {
-    encode,
-    writeBatch: (jobs: DeliveryJob[], now: number, syncDirs: readonly string[] = []): WriteResult[] =>
-      writeBatch(
-        db.$client,
-        st,
-        jobs.map((j) => encode(j, now)),
-        syncDirs,
-      ),
-  };
 }

@@ -4,10 +4,10 @@
  * the write that stores them; a change of DKIM key type or size regenerates the key; every change is audited.
  */
 
-import type { DomainRow } from '../../schema/db/domains.ts';
 import { type DkimKeyType, generateDkimKey } from '../dkim/keys.ts';
 import { ConflictError, ValidationError } from '../repos/errors.ts';
 import type { Repos } from '../repos/index.ts';
+import type { DomainRow } from '../repos/model.ts';
 import { normalizeDomain, TEMPLATE_DOMAIN } from '../repos/names.ts';
 import { type ColumnPatch, DEFAULT_SETTINGS, validateDomainPatch } from './settings.ts';
 

@@ -10,7 +10,6 @@ import type { Config } from '../config/load.ts';
 import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from '../db/client.ts';
 import { createDomainService } from '../domains/service.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
-import type { Services } from '../graphql/context.ts';
 import { deferredGraphQL } from '../graphql/endpoint.ts';
 import { healthReport, healthRoute } from '../http/health.ts';
 import { createHttpServer } from '../http/server.ts';
@@ -24,6 +23,7 @@ import { createStore } from '../store/store.ts';
 import { loadTls, type TlsMaterial } from '../tls/certificates.ts';
 import { VERSION } from '../version.ts';
 import { createListener, type Listener } from './listener.ts';
+import type { Services } from './services.ts';
 
 export interface Mailyard {
   config: Config;

@@ -16,13 +16,13 @@ import { createHttpServer } from '../http/server.ts';
 import { ImapHub } from '../imap/hub.ts';
 import { createImapServer } from '../imap/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
+import { createListener, type Listener } from '../net/listener.ts';
 import { createRepos, type Repos } from '../repos/index.ts';
 import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
 import { createStore } from '../store/store.ts';
 import { loadTls, type TlsMaterial } from '../tls/certificates.ts';
 import { VERSION } from '../version.ts';
-import { createListener, type Listener } from './listener.ts';
 import type { Services } from './services.ts';
 
 export interface Mailyard {

@@ -8,7 +8,7 @@
 import { SMTPServer } from 'smtp-server';
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
-import { type Bindable, listenPromise } from '../server/listener.ts';
+import { type Bindable, listenPromise } from '../net/listener.ts';
 import { type InboundDeps, inboundHandlers } from './inbound.ts';
 import { useExplicitEnhancedCodes } from './replies.ts';
 

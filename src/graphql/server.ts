@@ -15,8 +15,8 @@ import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from
 import type { Services } from '../server/services.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 import { authenticate, type GraphQLContext } from './context.ts';
-import { GRAPHQL_PATH } from './endpoint.ts';
 import { costLimitRule, depthLimitRule } from './limits.ts';
+import { GRAPHQL_PATH } from './path.ts';
 import { schema } from './schema.ts';
 
 function useRules(rules: ValidationRule[]): Plugin {

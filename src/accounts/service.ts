@@ -3,10 +3,10 @@
  * aliases. Rules: validate before writing; quotas are bytes (0 = unlimited, null = the domain default);
  * every change is audited.
  */
-import type { AliasRow, UserRow } from '../../schema/db/accounts.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { type Issue, ValidationError } from '../repos/errors.ts';
 import type { Repos } from '../repos/index.ts';
+import type { AliasRow, UserRow } from '../repos/rows.ts';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;

@@ -4,11 +4,11 @@
  * the write that stores them; a change of DKIM key type or size regenerates the key; every change is audited.
  */
 
-import type { DomainRow } from '../../schema/db/domains.ts';
 import { type DkimKeyType, generateDkimKey } from '../dkim/keys.ts';
 import { ConflictError, ValidationError } from '../repos/errors.ts';
 import type { Repos } from '../repos/index.ts';
 import { normalizeDomain, TEMPLATE_DOMAIN } from '../repos/names.ts';
+import type { DomainRow } from '../repos/rows.ts';
 import { type ColumnPatch, DEFAULT_SETTINGS, validateDomainPatch } from './settings.ts';
 
 export type DomainPatch = ColumnPatch;

@@ -6,9 +6,8 @@
  * API translates them back to its own field paths.
  */
 import { z } from 'zod';
-import { domainDefaults } from '../../schema/db/domain-defaults.ts';
-import type { DomainRow } from '../../schema/db/domains.ts';
 import { RSA_KEY_SIZES } from '../dkim/keys.ts';
+import { type DomainRow, domainDefaults } from '../repos/rows.ts';
 
 const action = (values: readonly [string, ...string[]]) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });

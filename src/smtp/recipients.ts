@@ -5,9 +5,9 @@
  * source routes, so "@a:b@c" is judged as "b@c"); local parts are case-insensitive; user+tag delivers to user;
  * aliases expand recursively (depth 8, duplicates removed); the domain's catch-all takes unknown local parts.
  */
-import type { UserRow } from '../../schema/db/accounts.ts';
 import type { Repos } from '../repos/index.ts';
 import { normalizeDomain, TEMPLATE_DOMAIN } from '../repos/names.ts';
+import type { UserRow } from '../repos/rows.ts';
 import type { UserAccount } from '../repos/users.ts';
 import { REPLIES, type Reply } from './replies.ts';
 

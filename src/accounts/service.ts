@@ -7,7 +7,7 @@
 import { hashPassword } from '../auth/passwords.ts';
 import { type Issue, ValidationError } from '../repos/errors.ts';
 import type { Repos } from '../repos/index.ts';
-import type { AliasRow, UserRow } from '../repos/model.ts';
+import type { AliasRow, UserRow } from '../repos/rows.ts';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;

@@ -7,8 +7,8 @@
 import { type DkimKeyType, generateDkimKey } from '../dkim/keys.ts';
 import { ConflictError, ValidationError } from '../repos/errors.ts';
 import type { Repos } from '../repos/index.ts';
-import type { DomainRow } from '../repos/model.ts';
 import { normalizeDomain, TEMPLATE_DOMAIN } from '../repos/names.ts';
+import type { DomainRow } from '../repos/rows.ts';
 import { type ColumnPatch, DEFAULT_SETTINGS, validateDomainPatch } from './settings.ts';
 
 export type DomainPatch = ColumnPatch;

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { RSA_KEY_SIZES } from '../dkim/keys.ts';
-import { type DomainRow, domainDefaults } from '../repos/model.ts';
+import { type DomainRow, domainDefaults } from '../repos/rows.ts';
 
 const action = (values: readonly [string, ...string[]]) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });

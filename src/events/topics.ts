@@ -3,7 +3,7 @@
  * committed; it carries ids and names, never live database handles, so it can cross a process boundary
  * (a Redis transport later) as JSON.
  */
-import type { DeliveryEventType } from '../repos/model.ts';
+import type { DeliveryEventType } from '../repos/rows.ts';
 
 export type ChangeAction = 'created' | 'updated' | 'deleted';
 

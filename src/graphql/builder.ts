@@ -11,8 +11,8 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
-import { relations } from '../../schema/db/relations.ts';
 import { ValidationError } from '../repos/errors.ts';
+import { relations } from '../repos/readModel.ts';
 import type { GraphQLContext } from './context.ts';
 
 export const MAX_PAGE_SIZE = 100;

@@ -3,21 +3,8 @@
  * token is an UNAUTHENTICATED error with HTTP 401; the actor recorded in the audit log comes from the token.
  */
 import { GraphQLError } from 'graphql';
-import type { AccountService } from '../accounts/service.ts';
 import { type AuthInfo, verifyBearer } from '../auth/bearer.ts';
-import type { Config } from '../config/load.ts';
-import type { DomainService } from '../domains/service.ts';
-import type { EventBus } from '../events/bus.ts';
-import type { Repos } from '../repos/index.ts';
-
-export interface Services {
-  repos: Repos;
-  bus: EventBus;
-  domains: DomainService;
-  accounts: AccountService;
-  config: Config;
-  adminToken: string;
-}
+import type { Services } from '../server/services.ts';
 
 export type { AuthInfo };
 

@@ -9,9 +9,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Route } from '../http/server.ts';
+import { GRAPHQL_PATH } from './path.ts';
 import type { createGraphQL } from './server.ts';
-
-export const GRAPHQL_PATH = '/graphql';
 
 type GraphQLServer = ReturnType<typeof createGraphQL>;
 

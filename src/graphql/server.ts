@@ -12,10 +12,11 @@ import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yog
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../log/logger.ts';
 import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../repos/errors.ts';
+import type { Services } from '../server/services.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
-import { authenticate, type GraphQLContext, type Services } from './context.ts';
-import { GRAPHQL_PATH } from './endpoint.ts';
+import { authenticate, type GraphQLContext } from './context.ts';
 import { costLimitRule, depthLimitRule } from './limits.ts';
+import { GRAPHQL_PATH } from './path.ts';
 import { schema } from './schema.ts';
 
 function useRules(rules: ValidationRule[]): Plugin {

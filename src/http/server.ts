@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { Logger } from '../log/logger.ts';
-import { type Bindable, listenPromise } from '../server/listener.ts';
+import { type Bindable, listenPromise } from '../net/listener.ts';
 
 export type HttpHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
 

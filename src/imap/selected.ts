@@ -7,7 +7,7 @@
  * repeated. Events may arrive before or after the SELECT read the index; both orders give the same result.
  */
 import { flagsOf } from '../repos/messages.ts';
-import type { MailboxRow } from '../repos/model.ts';
+import type { MailboxRow } from '../repos/rows.ts';
 import type { MailboxChange } from './hub.ts';
 import { lowerBound, toSequenceSet } from './protocol/sequenceSet.ts';
 import type { Session } from './session.ts';

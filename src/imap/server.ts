@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { type Bindable, listenPromise } from '../server/listener.ts';
+import { type Bindable, listenPromise } from '../net/listener.ts';
 import type { ImapDeps } from './context.ts';
 import { Session } from './session.ts';
 

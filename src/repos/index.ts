@@ -10,15 +10,16 @@ import { createDomainsRepo } from './domains.ts';
 import { createMailboxesRepo } from './mailboxes.ts';
 import { createMessagesRepo } from './messages.ts';
 import { createQueueRepo } from './queue.ts';
+import { readClientOf } from './readModel.ts';
 import { createUsersRepo } from './users.ts';
 
 export function createRepos(db: Db, bus: EventBus) {
   return {
     /**
-     * The Drizzle client for read-only relational queries planned by the GraphQL layer (Pothos' drizzle plugin
-     * selects exactly the columns a query asks for). Every write goes through the repositories below.
+     * A read-only Drizzle handle for the relational queries planned by the GraphQL layer (readModel.ts). Every
+     * write goes through the repositories below.
      */
-    readClient: db,
+    readClient: readClientOf(db),
     domains: createDomainsRepo(db, bus),
     users: createUsersRepo(db, bus),
     aliases: createAliasesRepo(db, bus),

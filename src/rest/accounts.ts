@@ -4,8 +4,8 @@
  * GET list (?domain=), GET/PUT/DELETE one. Aliases: POST {address, destinations}, GET list (?domain=), GET and
  * DELETE one. Rules: password hashes are never returned; PUT may change password, quota, status, full_name.
  */
-import type { AliasRow, UserRow } from '../../schema/db/accounts.ts';
 import { sendJson } from '../http/server.ts';
+import type { AliasRow, UserRow } from '../repos/rows.ts';
 import type { RestContext } from './context.ts';
 import { badRequest, type FieldProblem, jsonObject, type RestRoute, readJson, route, sendError } from './http.ts';
 

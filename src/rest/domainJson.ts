@@ -6,10 +6,10 @@
  * are ignored; gomailserver's per-domain DNS server settings are accepted and ignored (every lookup goes
  * through the configured dns.servers); any other unknown field is a 400.
  */
-import type { DomainRow } from '../../schema/db/domains.ts';
 import { dkimDnsRecord, dnsPublicKey } from '../dkim/keys.ts';
 import { COLUMN_SCHEMAS, type ColumnPatch, RULE_COLUMNS, SECTIONS, validateDomainPatch } from '../domains/settings.ts';
 import { TEMPLATE_DOMAIN } from '../repos/names.ts';
+import type { DomainRow } from '../repos/rows.ts';
 import { badRequest, type FieldProblem, jsonObject } from './http.ts';
 
 const READ_ONLY = new Set([

@@ -5,9 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifyBearer } from '../auth/bearer.ts';
-import type { Services } from '../graphql/context.ts';
 import type { Route } from '../http/server.ts';
 import { sendJson } from '../http/server.ts';
+import type { Services } from '../server/services.ts';
 import { accountRoutes } from './accounts.ts';
 import { domainRoutes } from './domains.ts';
 import { openApiDocument } from './openapi.ts';

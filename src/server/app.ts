@@ -10,20 +10,20 @@ import type { Config } from '../config/load.ts';
 import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from '../db/client.ts';
 import { createDomainService } from '../domains/service.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
-import type { Services } from '../graphql/context.ts';
 import { deferredGraphQL } from '../graphql/endpoint.ts';
 import { healthReport, healthRoute } from '../http/health.ts';
 import { createHttpServer } from '../http/server.ts';
 import { ImapHub } from '../imap/hub.ts';
 import { createImapServer } from '../imap/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
+import { createListener, type Listener } from '../net/listener.ts';
 import { createRepos, type Repos } from '../repos/index.ts';
 import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
 import { createMailStore, type MailStore } from '../store/mailStore.ts';
 import { loadTls, type TlsMaterial } from '../tls/certificates.ts';
 import { VERSION } from '../version.ts';
-import { createListener, type Listener } from './listener.ts';
+import type { Services } from './services.ts';
 
 export interface Mailyard {
   config: Config;

@@ -94,11 +94,7 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       const n = (perIp.get(session.remoteAddress) ?? 0) + 1;
       if (n > config.smtp.max_connections_per_ip) {
         log.info({ ip: session.remoteAddress, connections: n - 1 }, 'rate_limit_exceeded');
-        return cb(
-          Object.assign(new Error('4.7.0 Too many connections from your address, try again later'), {
-            responseCode: 421,
-          }),
-        );
+        return cb(replyError(REPLIES.tooManyConnections()));
       }
       perIp.set(session.remoteAddress, n);
       state(session);
@@ -122,8 +118,7 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       const fail = (reply: Reply, domain: string | null) => {
         reject(session, reply, [address.address], domain);
         st.errors++;
-        if (st.errors >= config.smtp.max_errors)
-          return cb(Object.assign(new Error('4.7.0 Too many errors, closing connection'), { responseCode: 421 }));
+        if (st.errors >= config.smtp.max_errors) return cb(replyError(REPLIES.tooManyErrors()));
         cb(replyError(reply));
       };
       if (

@@ -8,9 +8,9 @@
 import { SMTPServer } from 'smtp-server';
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
-import { type Bindable, listenPromise } from '../server/listener.ts';
+import { type Bindable, listenPromise } from '../net/listener.ts';
 import { type InboundDeps, inboundHandlers } from './inbound.ts';
-import { useExplicitEnhancedCodes } from './replies.ts';
+import { REPLIES, replyError, useExplicitEnhancedCodes } from './replies.ts';
 
 useExplicitEnhancedCodes();
 
@@ -48,14 +48,10 @@ export function createSmtpServer(
       ? inboundHandlers(inbound)
       : {
           onAuth(_auth, _session, cb) {
-            cb(
-              Object.assign(new Error('4.7.0 Authentication is not available yet, try again later'), {
-                responseCode: 454,
-              }),
-            );
+            cb(replyError(REPLIES.authUnavailable()));
           },
           onRcptTo(_address, _session, cb) {
-            cb(Object.assign(new Error('5.7.0 Authentication required'), { responseCode: 530 }));
+            cb(replyError(REPLIES.authRequired()));
           },
         }),
   });

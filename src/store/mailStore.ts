@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Repos } from '../repos/index.ts';
 import type { MailboxesRepo } from '../repos/mailboxes.ts';
 import { flagsOf, type MessagesRepo, OverQuotaError, type StoreMode } from '../repos/messages.ts';
-import type { MailboxRow, MessageRow } from '../repos/model.ts';
+import type { MailboxRow, MessageRow } from '../repos/rows.ts';
 import { effectiveQuota } from '../repos/users.ts';
 import { bareLineFeeds } from './crlf.ts';
 import { createDelivery } from './deliver.ts';

@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../log/logger.ts';
 import { flagsOf, type MessagesRepo } from '../repos/messages.ts';
-import type { MailboxRow } from '../repos/model.ts';
+import type { MailboxRow } from '../repos/rows.ts';
 import { listUnindexed, readCandidates } from './pickup.ts';
 
 /** Files read and indexed per step (about 0.1 s of work at 0.17 ms a file). */

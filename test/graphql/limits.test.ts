@@ -56,7 +56,7 @@ test('schema/schema.graphql is current (regenerate with npm run schema:print)', 
 
 test('a database error never reaches a client raw', async (t) => {
   const { api, app } = await startTestServer(t);
-  app.repos.readClient.$client.exec('drop table audit_log');
+  app.db.$client.exec('drop table audit_log');
   const r = await gql(api, 'mutation { createDomain(name: "boom.example") { __typename } }');
   assert.equal(r.errors?.[0]?.message, 'Unexpected error.');
   assert.equal(JSON.stringify(r).includes('audit_log'), false);

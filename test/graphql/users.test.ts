@@ -167,10 +167,10 @@ test('queue: list with status filter, retry makes an entry due, delete removes i
       size: 1234,
     })),
   );
-  app.repos.readClient.$client
+  app.db.$client
     .prepare("update outbound_queue set status = 'deferred', next_attempt_at = ?, attempts = 3 where id = ?")
     .run(Date.now() + 3_600_000, rows[1]!.id);
-  app.repos.readClient.$client.prepare("update outbound_queue set status = 'sending' where id = ?").run(rows[2]!.id);
+  app.db.$client.prepare("update outbound_queue set status = 'sending' where id = ?").run(rows[2]!.id);
   const Q = `__typename ... on QueueEntry { id queueId status attempts nextAttemptAt } ... on NotFoundError { key } ... on ConflictError { message }`;
   const QD = `__typename ... on Deleted { key } ... on NotFoundError { key } ... on ConflictError { message }`;
   const all = await ok(api, '{ queue(first: 10) { totalCount nodes { id recipient status } } }');

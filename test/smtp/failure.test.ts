@@ -26,7 +26,7 @@ test('a failing index commit answers 451 4.3.0 and leaves no file, no row, no qu
   assert.equal((await c.send('a@remote.example', ['bob@example.com'], message('first'))).data?.code, 250);
   await spoolSettled();
   const before = { files: filesUnder(config.storage.mail_dir).sort(), used: inbox('bob@example.com').user.used_bytes };
-  app.repos.readClient.$client.exec(
+  app.db.$client.exec(
     "CREATE TRIGGER fail_insert BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'simulated failure'); END",
   );
   const r = await c.send(
@@ -45,7 +45,7 @@ test('a failing index commit answers 451 4.3.0 and leaves no file, no row, no qu
   assert.equal(inbox('carol@example.com').rows.length, 0);
   assert.equal(inbox('bob@example.com').user.used_bytes, before.used);
   assert.equal(app.repos.queue.count(), 0, 'the forwarded copy was not queued either');
-  app.repos.readClient.$client.exec('DROP TRIGGER fail_insert');
+  app.db.$client.exec('DROP TRIGGER fail_insert');
   assert.equal(
     (await c.send('a@remote.example', ['bob@example.com'], message('third'))).data?.code,
     250,

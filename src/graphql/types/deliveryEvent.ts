@@ -5,8 +5,8 @@
  * buffer and, when it falls behind, receives a notice with `droppedEvents` instead of slowing mail down.
  */
 import { resolveCursorConnection } from '@pothos/plugin-relay';
-import { DELIVERY_EVENT_TYPES } from '../../../schema/db/delivery.ts';
 import type { DeliveryEvent as DeliveryEventPayload } from '../../events/topics.ts';
+import { DELIVERY_EVENT_TYPES } from '../../repos/rows.ts';
 import { builder } from '../builder.ts';
 
 const DeliveryEventType = builder.enumType('DeliveryEventType', { values: DELIVERY_EVENT_TYPES });

@@ -5,10 +5,9 @@
  * rule may be given in part and is merged with the current rule; enum values are the stored strings.
  */
 import type { z } from 'zod';
-import type { RateLimitRule } from '../../../schema/db/domain-defaults.ts';
-import type { DomainRow } from '../../../schema/db/domains.ts';
 import { dkimDnsRecord, dnsPublicKey } from '../../dkim/keys.ts';
 import { type ColumnPatch, GENERAL_FIELDS, SECTIONS, type SectionDecl } from '../../domains/settings.ts';
+import type { DomainRow, RateLimitRule } from '../../repos/rows.ts';
 import { builder } from '../builder.ts';
 
 export const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -1,6 +1,5 @@
 // Mailbox: a user's IMAP folder with its counts (read-only here; IMAP manages mailboxes).
-import { eq } from 'drizzle-orm';
-import { messages } from '../../../schema/db/mail.ts';
+import { READ_FILTERS } from '../../repos/readModel.ts';
 import { builder } from '../builder.ts';
 
 export const Mailbox = builder.drizzleNode('mailboxes', {
@@ -14,6 +13,6 @@ export const Mailbox = builder.drizzleNode('mailboxes', {
     uidNext: t.field({ type: 'SafeInt', resolve: (m) => m.uidnext }),
     highestModseq: t.field({ type: 'SafeInt', resolve: (m) => m.highestmodseq }),
     messageCount: t.relatedCount('messages'),
-    unseenCount: t.relatedCount('messages', { where: eq(messages.seen, false) }),
+    unseenCount: t.relatedCount('messages', { where: READ_FILTERS.unseenMessages }),
   }),
 });

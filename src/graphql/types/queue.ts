@@ -4,7 +4,7 @@
  */
 
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
-import { QUEUE_STATUSES } from '../../../schema/db/delivery.ts';
+import { QUEUE_STATUSES } from '../../repos/rows.ts';
 import { builder } from '../builder.ts';
 import { mapInputErrors } from '../inputPaths.ts';
 import { Deleted, MUTATION_ERRORS } from './errors.ts';

@@ -6,6 +6,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../accounts/service.ts';
+import { effectiveQuota } from '../../repos/users.ts';
 import { builder } from '../builder.ts';
 import { mapInputErrors, under } from '../inputPaths.ts';
 import { Deleted, MUTATION_ERRORS } from './errors.ts';
@@ -32,7 +33,7 @@ export const User = builder.drizzleNode('users', {
       type: 'SafeInt',
       description: 'The quota that applies, in bytes (0 = unlimited).',
       select: { with: { domain: { columns: { default_quota: true } } } },
-      resolve: (u) => u.quota ?? u.domain.default_quota,
+      resolve: (u) => effectiveQuota(u.quota, u.domain),
     }),
     usedBytes: t.field({ type: 'SafeInt', description: 'Bytes stored.', resolve: (u) => u.used_bytes }),
     totpEnabled: t.exposeBoolean('totp_enabled'),

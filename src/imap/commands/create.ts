@@ -1,6 +1,6 @@
 // CREATE (RFC 3501 6.3.3, RFC 6154 USE). Rules: missing parents are created; INBOX exists already; the Maildir++
 // folder is created with the row; an optional (USE (\Sent)) sets the SPECIAL-USE attribute.
-import type { MailboxRow } from '../../repos/model.ts';
+import type { MailboxRow } from '../../repos/rows.ts';
 import { ImapBad, ImapNo } from '../protocol/types.ts';
 import { atomArg, listArg, newMailboxName } from './args.ts';
 import { mapRepoError } from './mailboxErrors.ts';

@@ -7,7 +7,7 @@
  */
 
 import { flagsOf } from '../../repos/messages.ts';
-import type { MessageRow } from '../../repos/model.ts';
+import type { MessageRow } from '../../repos/rows.ts';
 import { type ParsedMessage, parsedMessage, parseSectionSpec } from '../mime/index.ts';
 import { inSequenceSet, parseSequenceSet, toSequenceSet } from '../protocol/sequenceSet.ts';
 import { atom, ImapBad, type ImapValue, type Token } from '../protocol/types.ts';

@@ -5,7 +5,7 @@
  * \HasChildren/\HasNoChildren are always returned; a missing parent of an existing mailbox is listed as
  * \Noselect \HasChildren; `LIST "" ""` answers the delimiter and root.
  */
-import type { MailboxRow } from '../../repos/model.ts';
+import type { MailboxRow } from '../../repos/rows.ts';
 import { ImapBad, type Token } from '../protocol/types.ts';
 import { encode } from '../protocol/writer.ts';
 import type { Session } from '../session.ts';

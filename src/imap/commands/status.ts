@@ -1,7 +1,7 @@
 // STATUS (RFC 3501 6.3.10, RFC 7162 HIGHESTMODSEQ, RFC 8438 SIZE, RFC 9051 DELETED). Rules: counts come from the
 // index; RECENT counts messages no read-write session has seen since start-up; unknown items are BAD.
 
-import type { MailboxRow } from '../../repos/model.ts';
+import type { MailboxRow } from '../../repos/rows.ts';
 import { ImapBad, ImapNo } from '../protocol/types.ts';
 import { encode } from '../protocol/writer.ts';
 import type { Session } from '../session.ts';

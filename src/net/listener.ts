@@ -1,7 +1,9 @@
 /**
- * A listener: one port of one protocol. Rules: port 0 means disabled (never bound); start() rejects when the port
- * cannot be bound (the caller aborts start-up); stop() stops accepting at once and resolves when in-flight
- * sessions have ended or `graceMs` has passed, after which the protocol closes what remains.
+ * A listener: one port of one protocol. It sits below the front ends (smtp/, imap/ and http/ implement Bindable);
+ * the composition root (server/app.ts) creates one per port. Rules: nothing here imports a front end; port 0
+ * means disabled (never bound); start() rejects when the port cannot be bound (the caller aborts start-up);
+ * stop() stops accepting at once and resolves when in-flight sessions have ended or `graceMs` has passed, after
+ * which the protocol closes what remains.
  */
 export type ListenerState = 'disabled' | 'starting' | 'listening' | 'failed' | 'stopping' | 'stopped';
 

@@ -1,0 +1,18 @@
+/**
+ * The services the composition root (app.ts) builds once and hands to the API front ends (GraphQL and REST).
+ * Rules: types only; what is here is shared by every front end and owned by none of them.
+ */
+import type { AccountService } from '../accounts/service.ts';
+import type { Config } from '../config/load.ts';
+import type { DomainService } from '../domains/service.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Repos } from '../repos/index.ts';
+
+export interface Services {
+  repos: Repos;
+  bus: EventBus;
+  domains: DomainService;
+  accounts: AccountService;
+  config: Config;
+  adminToken: string;
+}

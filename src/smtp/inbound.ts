@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/load.ts';
-import type { Logger } from '../log/logger.ts';
+import { LOG_EVENTS, type Logger } from '../log/logger.ts';
 import type { DeliveryEventsRepo, NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
 import { type Directory, type LocalTarget, type Resolution, resolveRecipient } from './recipients.ts';
@@ -93,7 +93,7 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
     onConnect(session, cb) {
       const n = (perIp.get(session.remoteAddress) ?? 0) + 1;
       if (n > config.smtp.max_connections_per_ip) {
-        log.info({ ip: session.remoteAddress, connections: n - 1 }, 'rate_limit_exceeded');
+        log.info({ ip: session.remoteAddress, connections: n - 1 }, LOG_EVENTS.rateLimited);
         return cb(replyError(REPLIES.tooManyConnections()));
       }
       perIp.set(session.remoteAddress, n);

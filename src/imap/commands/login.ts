@@ -5,6 +5,7 @@
  * successful password check (NO [LIMIT]); success answers with the post-login CAPABILITY code.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LOG_EVENTS } from '../../log/logger.ts';
 import { checkLogin } from '../auth.ts';
 import { ImapNo } from '../protocol/types.ts';
 import type { Done, Session } from '../session.ts';
@@ -18,7 +19,7 @@ export async function completeLogin(s: Session, username: string, password: stri
   const r = await checkLogin(s.deps, username, password);
   if ('error' in r) {
     s.authFailures++;
-    s.log.info({ username, reason: r.error, failures: s.authFailures }, 'imap login failed');
+    s.log.info({ username, reason: r.error, failures: s.authFailures }, LOG_EVENTS.authFailed);
     await sleep(FAILURE_DELAY_MS * s.authFailures);
     // The tagged NO is written first (by the session), then BYE, then the connection closes.
     if (s.authFailures >= MAX_FAILURES) s.byeAfterReply = 'Too many failed authentication attempts';

@@ -1,8 +1,10 @@
 /**
  * The GraphQL endpoint: graphql-yoga on /graphql (queries, mutations, SSE subscriptions, GraphiQL) and graphql-ws
- * on the same path (Yoga's documented recipe), mounted through endpoint.ts. Rules: every operation is authenticated (HTTP: Authorization
- * header; graphql-ws: `authorization` in connection_init, else close 4401); unexpected errors are masked and
- * logged; depth, cost and batch limits apply to every transport.
+ * on the same path (Yoga's documented recipe), mounted through endpoint.ts. Rules: every operation is
+ * authenticated (HTTP: Authorization header, checked before the body is read or parsed, so an unauthenticated
+ * request gets 401 whatever it sent; the GraphiQL page itself needs no token; graphql-ws: `authorization` in
+ * connection_init, else close 4401); unexpected errors are masked and logged; depth, cost and batch limits apply
+ * to every transport.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -10,11 +12,12 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } fr
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
+import { verifyBearer } from '../auth/bearer.ts';
 import type { Logger } from '../log/logger.ts';
 import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../repos/errors.ts';
 import type { Services } from '../server/services.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
-import { authenticate, type GraphQLContext } from './context.ts';
+import { type AuthInfo, authenticate, type GraphQLContext } from './context.ts';
 import { costLimitRule, depthLimitRule } from './limits.ts';
 import { GRAPHQL_PATH } from './path.ts';
 import { schema } from './schema.ts';
@@ -33,7 +36,7 @@ export function createGraphQL(services: Services, log: Logger) {
   if (!api.introspection) rules.push(NoSchemaIntrospectionCustomRule);
 
   const yoga = createYoga<
-    { req: IncomingMessage; res: ServerResponse; connectionParams?: Record<string, unknown> },
+    { req: IncomingMessage; res: ServerResponse; connectionParams?: Record<string, unknown>; auth?: AuthInfo },
     GraphQLContext
   >({
     schema,
@@ -76,7 +79,9 @@ export function createGraphQL(services: Services, log: Logger) {
       error: (...a: unknown[]) =>
         log.error({ err: a[0] instanceof Error ? a[0] : undefined, args: a }, 'graphql error'),
     },
-    context: ({ request, connectionParams }) => {
+    context: ({ request, connectionParams, auth }) => {
+      // HTTP requests were authenticated by the route handler before Yoga read them.
+      if (auth) return { ...services, auth };
       const fromWs = connectionParams?.authorization ?? connectionParams?.Authorization;
       const header = typeof fromWs === 'string' ? fromWs : request.headers.get('authorization');
       return { ...services, auth: authenticate(services, header) };
@@ -137,7 +142,20 @@ export function createGraphQL(services: Services, log: Logger) {
     route: {
       path: GRAPHQL_PATH,
       handler: (req: IncomingMessage, res: ServerResponse): void => {
-        void yoga(req, res, { req, res });
+        // The GraphiQL page (a browser's GET for HTML) and CORS preflights carry no token; everything else is
+        // refused before Yoga reads the body.
+        const page = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+        if (page || req.method === 'OPTIONS') return void yoga(req, res, { req, res });
+        const auth = verifyBearer(services, req.headers.authorization);
+        if ('error' in auth) {
+          res.writeHead(401, {
+            'content-type': 'application/graphql-response+json; charset=utf-8',
+            'www-authenticate': 'Bearer realm="mailyard"',
+          });
+          res.end(JSON.stringify({ errors: [{ message: auth.error, extensions: { code: 'UNAUTHENTICATED' } }] }));
+          return;
+        }
+        void yoga(req, res, { req, res, auth });
       },
     },
     /** Completes a WebSocket upgrade request for GRAPHQL_PATH. */

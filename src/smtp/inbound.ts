@@ -199,6 +199,12 @@ async function handleData(
       first && { email: first.user.email, mailboxName: 'INBOX' },
     );
   } catch (err) {
+    // The client hung up (or was timed out) before the end of the message: nothing failed here, and there is no
+    // one left to answer. The partial file is already removed.
+    if ((err as Error).cause && ((err as Error).cause as NodeJS.ErrnoException).code === 'ECONNECTION') {
+      log.info({ queueId, ip: session.remoteAddress, rcpt: rcpts }, 'client disconnected during DATA');
+      throw replyError(REPLIES.localError());
+    }
     log.error({ err, queueId }, 'spooling failed');
     reject(session, REPLIES.localError(), rcpts, firstDomain, { queueId });
     throw replyError(REPLIES.localError());

@@ -3,7 +3,8 @@
  * accepted; Mailyard is never an open relay: a non-local domain, a percent-hack or bang path local part, or a
  * quoted local part hiding a routing character is refused with 554 5.7.1 (smtp-server already drops RFC 5321
  * source routes, so "@a:b@c" is judged as "b@c"); local parts are case-insensitive; user+tag delivers to user;
- * aliases expand recursively (depth 8, duplicates removed); the domain's catch-all takes unknown local parts.
+ * aliases expand recursively (depth 8, duplicates removed); the domain's catch-all takes unknown local parts; a
+ * local part no mailbox can have (what repos/names.ts refuses: '/', control characters) is 550 5.1.1.
  */
 import type { AliasesRepo } from '../repos/aliases.ts';
 import type { DomainsRepo } from '../repos/domains.ts';
@@ -53,6 +54,9 @@ export function resolveRecipient(repos: Directory, raw: string): Resolution {
   // Routing characters in a local part (percent hack, bang paths, an @ inside quotes) are relay attempts.
   if (/[%!@]/.test(local) || local.length === 0 || local.length > 64)
     return { ok: false, reply: REPLIES.relayDenied(raw), domain: domainName };
+  // A local part no mailbox can ever have ('/', control characters: the store could not hold it, and it would
+  // reach the trace headers): refused here, never a 451 for the whole message at the end of DATA.
+  if (/[/\p{Cc}\p{Cs}]/u.test(local)) return { ok: false, reply: REPLIES.unknownUser(raw), domain: domainName };
   if (domain.status !== 'active') return { ok: false, reply: REPLIES.domainDisabled(domainName), domain: domainName };
 
   const address = `${local}@${domainName}`;

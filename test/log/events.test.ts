@@ -78,3 +78,41 @@ test('an MX connection over smtp.max_connections_per_ip logs "rate_limit_exceede
   assert.equal(hit.ip, '127.0.0.1');
   assert.equal(hit.connections, 1);
 });
+
+test('a client hanging up in the middle of DATA is an info line, not an error (issue #21)', async (t) => {
+  const { ports, lines } = await loggedServer(t);
+  const s = net.connect(ports.relay, '127.0.0.1');
+  let got = '';
+  const until = (re: RegExp) =>
+    new Promise<void>((resolve) => {
+      const check = () => (re.test(got) ? resolve() : s.once('data', check));
+      check();
+    });
+  s.on('data', (d) => {
+    got += d.toString('latin1');
+  });
+  await until(/^220 /m);
+  for (const [cmd, reply] of [
+    ['EHLO client.example', /^250 /m],
+    ['MAIL FROM:<a@remote.example>', /^250 2\.1\.0/m],
+    ['RCPT TO:<bob@example.com>', /^250 2\.1\.5/m],
+    ['DATA', /^354 /m],
+  ] as const) {
+    got = '';
+    s.write(`${cmd}\r\n`);
+    await until(reply);
+  }
+  s.write('Subject: half\r\n\r\nthe first half of a message');
+  s.destroy();
+  const deadline = Date.now() + 10_000;
+  while (!lines.some((l) => l.msg === 'client disconnected during DATA') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  const hit = lines.find((l) => l.msg === 'client disconnected during DATA');
+  assert.ok(hit, `no line in ${JSON.stringify(lines.map((l) => l.msg))}`);
+  assert.equal(hit.level, 30, 'info');
+  assert.deepEqual(
+    lines.filter((l) => (l.level as number) >= 50).map((l) => l.msg),
+    [],
+    'nothing at error level',
+  );
+});

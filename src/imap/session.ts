@@ -1,10 +1,11 @@
 /**
  * One IMAP connection (RFC 3501 3, 5.5). Rules: commands run one at a time in the order received (pipelined
- * commands wait in the reader, whose buffer is bounded); state is a discriminated union carrying its data; the three
- * error kinds map to replies in one place (`run`): ImapBad -> BAD, ImapNo -> NO [CODE], anything else -> NO plus
- * an error log with the command name; every command ends by reporting pending mailbox changes that the protocol
- * allows at that point; output goes through a ResponseWriter (protocol/writer.ts) with backpressure (a slow
- * reader slows only its own session).
+ * commands wait in the reader, whose buffer is bounded); state is a discriminated union carrying its data
+ * (state.ts, which is also all that command modules see of a session); a command runs only in the states it
+ * declares, its arguments parsed before it runs; the three error kinds map to replies in one place
+ * (`executeInner`): ImapBad -> BAD, ImapNo -> NO [CODE], anything else -> NO plus an error log with the command
+ * name; every command ends by reporting pending mailbox changes that the protocol allows at that point; output
+ * goes through a ResponseWriter (protocol/writer.ts) with backpressure (a slow reader slows only its own session).
  */
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
@@ -18,24 +19,11 @@ import { CommandReader } from './protocol/reader.ts';
 import { ImapBad, ImapNo } from './protocol/types.ts';
 import { type Chunk, ResponseWriter } from './protocol/writer.ts';
 import type { SelectedMailbox } from './selected.ts';
-
-export type SessionState =
-  | { kind: 'notAuthenticated' }
-  | { kind: 'authenticated'; user: AuthUser }
-  | { kind: 'selected'; user: AuthUser; box: SelectedMailbox; unwatch: () => void }
-  | { kind: 'logout' };
-
-export type StateKind = SessionState['kind'];
-
-/** What a command handler may return: extra text/code for the tagged OK. */
-export interface Done {
-  code?: string;
-  text?: string;
-}
+import type { CommandSession, SessionState, StateKind } from './state.ts';
 
 let nextId = 1;
 
-export class Session {
+export class Session implements CommandSession {
   readonly id = nextId++;
   state: SessionState = { kind: 'notAuthenticated' };
   reader: CommandReader;
@@ -228,8 +216,14 @@ export class Session {
         const fresh = this.deps.index.mailboxes.byId(sel.id);
         if (fresh) sel.box = fresh;
       }
-      if (spec.syncBefore) await this.syncSelected(true);
-      const done = (await spec.handler(this, cmd.args, tag)) ?? {};
+      if (spec.syncBefore) {
+        await this.syncSelected(true);
+        // The selected mailbox was deleted (BYE): nothing more is written.
+        if (this.closed) return;
+      }
+      // Syntax errors are BAD before the command does anything; it then runs in the state it declared.
+      const command = spec.parse(cmd.args);
+      const done = (await command(this, tag)) ?? {};
       if (this.closed) return;
       await this.syncSelected(spec.expungeAllowed !== false);
       if (spec.noTagged) return;

@@ -1,54 +1,55 @@
 import { ImapNo } from '../protocol/types.ts';
-import type { Session } from '../session.ts';
+import type { SelectedSession } from '../state.ts';
 import { noMore } from './args.ts';
-import { uidsOf } from './sets.ts';
-import { type CommandSpec, SELECTED } from './types.ts';
+import { sequenceSetArg, uidsOf } from './sets.ts';
+import { noArgs, selected } from './types.ts';
 
-export function expungeNow(s: Session, uids: number[] | undefined, silent: boolean): void {
-  const box = s.selected!;
-  box.reportExpunged(s, s.deps.mail.expunge(s.user!, box.box, uids).uids, silent);
+/** Expunges the \Deleted messages (of `uids`, or all) and reports them (`silent`: only forgets them, CLOSE). */
+export function expungeNow(s: SelectedSession, uids: number[] | undefined, silent: boolean): void {
+  const box = s.selected;
+  box.reportExpunged(s, s.deps.mail.expunge(s.user, box.box, uids).uids, silent);
 }
 
-export const expunge: CommandSpec = {
+export const expunge = selected({
   name: 'EXPUNGE',
-  states: SELECTED,
-  handler(s, args) {
-    noMore(args, 0, 'EXPUNGE');
-    if (s.selected!.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
+  parse: noArgs('EXPUNGE'),
+  run(s) {
+    if (s.selected.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
     expungeNow(s, undefined, false);
     return undefined;
   },
-};
+});
 
-export const uidExpunge: CommandSpec = {
+export const uidExpunge = selected({
   name: 'UID EXPUNGE',
-  states: SELECTED,
-  handler(s, args) {
-    const uids = uidsOf(s.selected!, args[0], true);
+  parse(args) {
+    const set = sequenceSetArg(args[0]);
     noMore(args, 1, 'UID EXPUNGE');
-    if (s.selected!.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
+    return set;
+  },
+  run(s, set) {
+    const uids = uidsOf(s.selected, set, true);
+    if (s.selected.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
     expungeNow(s, uids, false);
     return undefined;
   },
-};
+});
 
-export const close: CommandSpec = {
+export const close = selected({
   name: 'CLOSE',
-  states: SELECTED,
-  handler(s, args) {
-    noMore(args, 0, 'CLOSE');
-    if (!s.selected!.readOnly) expungeNow(s, undefined, true);
+  parse: noArgs('CLOSE'),
+  run(s) {
+    if (!s.selected.readOnly) expungeNow(s, undefined, true);
     s.deselect();
     return undefined;
   },
-};
+});
 
-export const unselect: CommandSpec = {
+export const unselect = selected({
   name: 'UNSELECT',
-  states: SELECTED,
-  handler(s, args) {
-    noMore(args, 0, 'UNSELECT');
+  parse: noArgs('UNSELECT'),
+  run(s) {
     s.deselect();
     return undefined;
   },
-};
+});

@@ -1,4 +1,4 @@
-// The command table (one module per command or command family; each declares its states and handler).
+// The command table (one module per command or command family; each declares its state, parser and runner).
 import { append } from './append.ts';
 import { authenticate } from './authenticate.ts';
 import { capability } from './capability.ts';

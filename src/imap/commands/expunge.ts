@@ -1,3 +1,6 @@
+// EXPUNGE and UID EXPUNGE (RFC 3501 6.4.3, RFC 4315 2.1). Rules: refused in a read-only mailbox; the index rows
+// go first (commit), then the files; this session reports its own expunges before the tagged OK (highest
+// sequence number first, or VANISHED under QRESYNC); UID EXPUNGE removes only \Deleted messages of its UID set.
 import { ImapNo } from '../protocol/types.ts';
 import type { SelectedSession } from '../state.ts';
 import { noMore } from './args.ts';
@@ -31,25 +34,6 @@ export const uidExpunge = selected({
     const uids = uidsOf(s.selected, set, true);
     if (s.selected.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
     expungeNow(s, uids, false);
-    return undefined;
-  },
-});
-
-export const close = selected({
-  name: 'CLOSE',
-  parse: noArgs('CLOSE'),
-  run(s) {
-    if (!s.selected.readOnly) expungeNow(s, undefined, true);
-    s.deselect();
-    return undefined;
-  },
-});
-
-export const unselect = selected({
-  name: 'UNSELECT',
-  parse: noArgs('UNSELECT'),
-  run(s) {
-    s.deselect();
     return undefined;
   },
 });

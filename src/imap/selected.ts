@@ -8,9 +8,20 @@
  */
 import { flagsOf } from '../repos/messages.ts';
 import type { MailboxRow } from '../repos/rows.ts';
+import type { AuthUser } from './auth.ts';
+import type { ImapDeps } from './context.ts';
 import type { MailboxChange } from './hub.ts';
 import { lowerBound, toSequenceSet } from './protocol/sequenceSet.ts';
-import type { Session } from './session.ts';
+
+/** What the selected mailbox needs of its session (declared here: this module imports no session). */
+export interface MailboxSession {
+  readonly deps: ImapDeps;
+  readonly user: AuthUser | null;
+  readonly selected: SelectedMailbox | null;
+  readonly condstore: boolean;
+  readonly qresync: boolean;
+  untagged(text: string): void;
+}
 
 export class SelectedMailbox {
   uids: number[];
@@ -82,8 +93,8 @@ export class SelectedMailbox {
   }
 
   /** NOOP and CHECK: indexes mail other software put into this mailbox, for the command to report. */
-  async pickUp(s: Session): Promise<void> {
-    const user = s.user!;
+  async pickUp(s: MailboxSession & { readonly user: AuthUser }): Promise<void> {
+    const user = s.user;
     const r = await s.deps.mail.pickUp(user, this.box);
     if (r && s.selected === this)
       this.onChange({ userId: user.id, mailboxId: this.id, kind: 'exists', uids: r.uids, modseq: r.modseq });
@@ -98,7 +109,7 @@ export class SelectedMailbox {
    * numbers stay valid while the list is sent), or one `VANISHED` under QRESYNC (RFC 7162 3.2.10). With
    * `silent` (CLOSE), only the removal.
    */
-  reportExpunged(s: Session, uids: readonly number[], silent = false): void {
+  reportExpunged(s: MailboxSession, uids: readonly number[], silent = false): void {
     const seqs = uids
       .map((u) => this.seqOf(u))
       .filter((n) => n > 0)
@@ -113,7 +124,7 @@ export class SelectedMailbox {
   }
 
   /** Reports pending changes to the client. */
-  async sync(s: Session, allowExpunge: boolean): Promise<void> {
+  async sync(s: MailboxSession, allowExpunge: boolean): Promise<void> {
     if (this.deleted) return;
     if (allowExpunge && this.pendingExpunge.size) {
       const gone = [...this.pendingExpunge];

@@ -1,9 +1,11 @@
 /**
  * One IMAP connection (RFC 3501 3, 5.5). Rules: commands run one at a time in the order received (pipelined
- * commands wait in the reader, whose buffer is bounded); state is a discriminated union carrying its data; the three
- * error kinds map to replies in one place (`run`): ImapBad -> BAD, ImapNo -> NO [CODE], anything else -> NO plus
- * an error log with the command name; every command ends by reporting pending mailbox changes that the protocol
- * allows at that point; output is written with backpressure (a slow reader slows only its own session).
+ * commands wait in the reader, whose buffer is bounded); state is a discriminated union carrying its data
+ * (state.ts, which is also all that command modules see of a session); a command runs only in the states it
+ * declares, its arguments parsed before it runs; the three error kinds map to replies in one place
+ * (`executeInner`): ImapBad -> BAD, ImapNo -> NO [CODE], anything else -> NO plus an error log with the command
+ * name; every command ends by reporting pending mailbox changes that the protocol allows at that point; output
+ * goes through a ResponseWriter (protocol/writer.ts) with backpressure (a slow reader slows only its own session).
  */
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
@@ -15,33 +17,18 @@ import type { MailboxChange } from './hub.ts';
 import { BadTagged, parseCommand } from './protocol/parser.ts';
 import { CommandReader } from './protocol/reader.ts';
 import { ImapBad, ImapNo } from './protocol/types.ts';
-import type { Chunk } from './protocol/writer.ts';
+import { type Chunk, ResponseWriter } from './protocol/writer.ts';
 import type { SelectedMailbox } from './selected.ts';
-
-export type SessionState =
-  | { kind: 'notAuthenticated' }
-  | { kind: 'authenticated'; user: AuthUser }
-  | { kind: 'selected'; user: AuthUser; box: SelectedMailbox; unwatch: () => void }
-  | { kind: 'logout' };
-
-export type StateKind = SessionState['kind'];
-
-/** What a command handler may return: extra text/code for the tagged OK. */
-export interface Done {
-  code?: string;
-  text?: string;
-}
+import type { CommandSession, SessionState, StateKind } from './state.ts';
 
 let nextId = 1;
 
-/** Buffers up to this size are copied into a response's single write; larger ones are written separately. */
-const COPY_LIMIT = 64 * 1024;
-
-export class Session {
+export class Session implements CommandSession {
   readonly id = nextId++;
   state: SessionState = { kind: 'notAuthenticated' };
-  socket: Socket;
   reader: CommandReader;
+  /** The output (one socket write per response, corked for the tick). */
+  private readonly out: ResponseWriter;
   log: Logger;
   /** ENABLEd extensions (RFC 5161). */
   enabled = new Set<string>();
@@ -60,7 +47,7 @@ export class Session {
     readonly deps: ImapDeps,
     readonly implicitTls: boolean,
   ) {
-    this.socket = socket;
+    this.out = new ResponseWriter(socket);
     this.log = deps.log.child({ imap: this.id, remote: socket.remoteAddress });
     this.reader = this.newReader(socket);
     socket.setNoDelay(true);
@@ -89,6 +76,15 @@ export class Session {
       },
       (text) => this.write([`+ ${text}\r\n`]),
     );
+  }
+
+  get socket(): Socket {
+    return this.out.socket;
+  }
+
+  /** STARTTLS: the session carries on over the TLS socket. */
+  set socket(socket: Socket) {
+    this.out.socket = socket;
   }
 
   get tls(): boolean {
@@ -121,70 +117,22 @@ export class Session {
     return a === '127.0.0.1' || a === '::1' || a === '::ffff:127.0.0.1' || a.startsWith('127.');
   }
 
-  private corked: Socket | null = null;
-
-  /**
-   * Writes of one tick go out together: the socket is corked at the first write and uncorked on the next tick
-   * (a SELECT answer or a FETCH of flags is many lines; each uncorked write is a syscall). `flush` sends now.
-   */
+  /** Sends what this tick wrote now (writes are otherwise batched until the next tick). */
   flush(): void {
-    const c = this.corked;
-    this.corked = null;
-    c?.uncork();
+    this.out.flush();
   }
 
   write(chunks: Chunk[]): boolean {
-    if (this.closed || this.socket.destroyed) return false;
-    if (!this.corked) {
-      const socket = this.socket;
-      this.corked = socket;
-      socket.cork();
-      process.nextTick(() => {
-        if (this.corked === socket) this.flush();
-      });
-    }
-    if (chunks.length === 1) return this.socket.write(chunks[0]!);
-    // One socket write per call: a FETCH response is dozens of tiny chunks, and each write() is a syscall.
-    // Strings are UTF-8 (as socket.write encodes them); large buffers (literals) are written as they are, not copied.
-    const parts: Buffer[] = [];
-    let text = '';
-    let large = false;
-    for (const c of chunks) {
-      if (typeof c === 'string') text += c;
-      else {
-        if (text) parts.push(Buffer.from(text, 'utf8'));
-        text = '';
-        parts.push(c);
-        if (c.length > COPY_LIMIT) large = true;
-      }
-    }
-    if (!parts.length) return text ? this.socket.write(text) : true;
-    if (text) parts.push(Buffer.from(text, 'utf8'));
-    if (!large) return this.socket.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-    this.socket.cork();
-    let ok = true;
-    for (const p of parts) ok = this.socket.write(p) && ok;
-    this.socket.uncork();
-    return ok;
+    return this.out.write(chunks);
   }
 
   /** Writes and waits for the socket to drain when its buffer is full. */
-  async writeAsync(chunks: Chunk[]): Promise<void> {
-    if (!this.write(chunks) && !this.closed) await this.drained();
+  writeAsync(chunks: Chunk[]): Promise<void> {
+    return this.out.writeAsync(chunks);
   }
 
   drained(): Promise<void> {
-    if (this.socket.writableLength < 256 * 1024) return Promise.resolve();
-    this.flush();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
-    });
+    return this.out.drained();
   }
 
   untagged(text: string): void {
@@ -268,8 +216,14 @@ export class Session {
         const fresh = this.deps.index.mailboxes.byId(sel.id);
         if (fresh) sel.box = fresh;
       }
-      if (spec.syncBefore) await this.syncSelected(true);
-      const done = (await spec.handler(this, cmd.args, tag)) ?? {};
+      if (spec.syncBefore) {
+        await this.syncSelected(true);
+        // The selected mailbox was deleted (BYE): nothing more is written.
+        if (this.closed) return;
+      }
+      // Syntax errors are BAD before the command does anything; it then runs in the state it declared.
+      const command = spec.parse(cmd.args);
+      const done = (await command(this, tag)) ?? {};
       if (this.closed) return;
       await this.syncSelected(spec.expungeAllowed !== false);
       if (spec.noTagged) return;
@@ -339,6 +293,7 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.out.closed = true;
     clearTimeout(this.idleTimer);
     const user = this.user;
     this.deselect();

@@ -9,12 +9,11 @@
 import { ImapBad, ImapNo } from '../protocol/types.ts';
 import { atomArg, flagsArg, mailboxArg, parseDateTime } from './args.ts';
 import { mapRepoError } from './mailboxErrors.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated } from './types.ts';
 
-export const append: CommandSpec = {
+export const append = authenticated({
   name: 'APPEND',
-  states: AUTH,
-  async handler(s, args) {
+  parse(args) {
     const name = mailboxArg(args[0]);
     let i = 1;
     let flags: string[] = [];
@@ -28,11 +27,13 @@ export const append: CommandSpec = {
     const msg = args[i];
     if (msg?.type !== 'string') throw new ImapBad('APPEND needs the message as a literal');
     if (args.length > i + 1) throw new ImapBad('MULTIAPPEND is not supported');
-    const data = msg.value;
+    return { name, flags, date, data: msg.value };
+  },
+  async run(s, { name, flags, date, data }) {
     if (!data.length) throw new ImapNo('Cannot append an empty message');
     if (data.length > s.deps.config.smtp.max_message_size)
       throw new ImapNo(`Message larger than ${s.deps.config.smtp.max_message_size} bytes`, 'TOOBIG');
-    const user = s.user!;
+    const user = s.user;
     const box = s.deps.index.mailboxes.get(user.id, name);
     if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'TRYCREATE');
     let r: Awaited<ReturnType<typeof s.deps.mail.append>>;
@@ -47,4 +48,4 @@ export const append: CommandSpec = {
       s.selected.onChange({ userId: user.id, mailboxId: box.id, kind: 'exists', uids: [r.uid], modseq: r.modseq });
     return { code: `APPENDUID ${r.uidvalidity} ${r.uid}`, text: 'APPEND completed' };
   },
-};
+});

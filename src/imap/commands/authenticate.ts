@@ -6,18 +6,20 @@
 import { ImapBad, ImapNo } from '../protocol/types.ts';
 import { atomArg, noMore } from './args.ts';
 import { completeLogin } from './login.ts';
-import { type CommandSpec, NOT_AUTH } from './types.ts';
+import { notAuthenticated } from './types.ts';
 
-export const authenticate: CommandSpec = {
+export const authenticate = notAuthenticated({
   name: 'AUTHENTICATE',
-  states: NOT_AUTH,
-  async handler(s, args) {
+  parse(args) {
     const mech = atomArg(args[0], 'a SASL mechanism').toUpperCase();
     noMore(args, 2, 'AUTHENTICATE');
     if (mech !== 'PLAIN') throw new ImapNo(`Unsupported mechanism ${mech.slice(0, 20)}`, 'CANNOT');
+    return { initial: args[1] ? atomArg(args[1], 'a base64 initial response') : undefined };
+  },
+  async run(s, { initial }) {
     if (!s.plaintextAllowed()) throw new ImapNo('Use STARTTLS before authenticating', 'PRIVACYREQUIRED');
     let response: string;
-    if (args[1]) response = atomArg(args[1], 'a base64 initial response');
+    if (initial !== undefined) response = initial;
     else {
       s.write(['+ \r\n']);
       const line = await s.reader.readLine();
@@ -37,4 +39,4 @@ export const authenticate: CommandSpec = {
       throw new ImapNo('Authorization identity must be empty or your own', 'AUTHORIZATIONFAILED');
     return completeLogin(s, authc, pass);
   },
-};
+});

@@ -1,13 +1,11 @@
 // CAPABILITY (RFC 3501 6.1.1). Rules: the list depends on the state and on TLS (see Session.capabilities).
-import { noMore } from './args.ts';
-import { ANY, type CommandSpec } from './types.ts';
+import { anyState, noArgs } from './types.ts';
 
-export const capability: CommandSpec = {
+export const capability = anyState({
   name: 'CAPABILITY',
-  states: ANY,
-  handler(s, args) {
-    noMore(args, 0, 'CAPABILITY');
+  parse: noArgs('CAPABILITY'),
+  run(s) {
     s.untagged(`CAPABILITY ${s.capabilities().join(' ')}`);
     return undefined;
   },
-};
+});

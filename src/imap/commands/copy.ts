@@ -5,21 +5,33 @@
  * then this session reports its own expunges; a missing target is NO [TRYCREATE]; on failure nothing is left behind.
  */
 
-import { toSequenceSet } from '../protocol/sequenceSet.ts';
-import { ImapNo } from '../protocol/types.ts';
-import type { Done, Session } from '../session.ts';
+import { type SeqRange, toSequenceSet } from '../protocol/sequenceSet.ts';
+import { ImapNo, type Token } from '../protocol/types.ts';
+import type { SelectedSession } from '../state.ts';
 import { mailboxArg, noMore } from './args.ts';
 import { mapRepoError } from './mailboxErrors.ts';
-import { uidsOf } from './sets.ts';
-import { type CommandSpec, SELECTED } from './types.ts';
+import { sequenceSetArg, uidsOf } from './sets.ts';
+import { selected } from './types.ts';
 
-function run(byUid: boolean, move: boolean): CommandSpec['handler'] {
-  return async (s: Session, args): Promise<Done | undefined> => {
-    const box = s.selected!;
-    const user = s.user!;
-    const uids = uidsOf(box, args[0], byUid);
+interface CopyArgs {
+  set: SeqRange[];
+  name: string;
+}
+
+function parse(move: boolean) {
+  return (args: Token[]): CopyArgs => {
+    const set = sequenceSetArg(args[0]);
     const name = mailboxArg(args[1]);
     noMore(args, 2, move ? 'MOVE' : 'COPY');
+    return { set, name };
+  };
+}
+
+function run(byUid: boolean, move: boolean) {
+  return async (s: SelectedSession, { set, name }: CopyArgs) => {
+    const box = s.selected;
+    const user = s.user;
+    const uids = uidsOf(box, set, byUid);
     if (move && box.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
     const target = s.deps.index.mailboxes.get(user.id, name);
     if (!target) throw new ImapNo(`Mailbox ${name} does not exist`, 'TRYCREATE');
@@ -44,7 +56,7 @@ function run(byUid: boolean, move: boolean): CommandSpec['handler'] {
   };
 }
 
-export const copy: CommandSpec = { name: 'COPY', states: SELECTED, handler: run(false, false) };
-export const uidCopy: CommandSpec = { name: 'UID COPY', states: SELECTED, handler: run(true, false), syncBefore: true };
-export const move: CommandSpec = { name: 'MOVE', states: SELECTED, handler: run(false, true) };
-export const uidMove: CommandSpec = { name: 'UID MOVE', states: SELECTED, handler: run(true, true), syncBefore: true };
+export const copy = selected({ name: 'COPY', parse: parse(false), run: run(false, false) });
+export const uidCopy = selected({ name: 'UID COPY', parse: parse(false), run: run(true, false), syncBefore: true });
+export const move = selected({ name: 'MOVE', parse: parse(true), run: run(false, true) });
+export const uidMove = selected({ name: 'UID MOVE', parse: parse(true), run: run(true, true), syncBefore: true });

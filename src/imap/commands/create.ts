@@ -4,14 +4,13 @@ import type { MailboxRow } from '../../repos/rows.ts';
 import { ImapBad, ImapNo } from '../protocol/types.ts';
 import { atomArg, listArg, newMailboxName } from './args.ts';
 import { mapRepoError } from './mailboxErrors.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated } from './types.ts';
 
 const USES = ['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged'] as const;
 
-export const create: CommandSpec = {
+export const create = authenticated({
   name: 'CREATE',
-  states: AUTH,
-  handler(s, args) {
+  parse(args) {
     const name = newMailboxName(args[0]);
     let use: MailboxRow['special_use'] = null;
     if (args[1]) {
@@ -28,11 +27,14 @@ export const create: CommandSpec = {
     }
     if (args.length > 2) throw new ImapBad('Too many arguments to CREATE');
     if (name === 'INBOX') throw new ImapNo('INBOX already exists', 'ALREADYEXISTS');
+    return { name, use };
+  },
+  run(s, { name, use }) {
     try {
-      s.deps.mail.createMailbox(s.user!, name, use);
+      s.deps.mail.createMailbox(s.user, name, use);
     } catch (e) {
       mapRepoError(e);
     }
     return undefined;
   },
-};
+});

@@ -3,21 +3,23 @@
 import { ImapNo } from '../protocol/types.ts';
 import { mailboxArg, noMore } from './args.ts';
 import { mapRepoError } from './mailboxErrors.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated } from './types.ts';
 
-export const del: CommandSpec = {
+export const del = authenticated({
   name: 'DELETE',
-  states: AUTH,
-  handler(s, args) {
+  parse(args) {
     const name = mailboxArg(args[0]);
     noMore(args, 1, 'DELETE');
     if (name === 'INBOX') throw new ImapNo('INBOX cannot be deleted', 'CANNOT');
+    return name;
+  },
+  run(s, name) {
     if (s.selected?.box.name === name) s.deselect();
     try {
-      s.deps.mail.deleteMailbox(s.user!, name);
+      s.deps.mail.deleteMailbox(s.user, name);
     } catch (e) {
       mapRepoError(e);
     }
     return undefined;
   },
-};
+});

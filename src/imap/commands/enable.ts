@@ -2,18 +2,19 @@
 // others are ignored; the untagged ENABLED lists what this command newly enabled.
 import { ImapBad } from '../protocol/types.ts';
 import { atomArg } from './args.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated } from './types.ts';
 
 const KNOWN = new Set(['CONDSTORE', 'QRESYNC']);
 
-export const enable: CommandSpec = {
+export const enable = authenticated({
   name: 'ENABLE',
-  states: AUTH,
-  handler(s, args) {
+  parse(args) {
     if (!args.length) throw new ImapBad('ENABLE needs at least one capability');
+    return args.map((a) => atomArg(a, 'a capability name').toUpperCase());
+  },
+  run(s, caps) {
     const now: string[] = [];
-    for (const a of args) {
-      const cap = atomArg(a, 'a capability name').toUpperCase();
+    for (const cap of caps) {
       const adds = cap === 'QRESYNC' ? ['QRESYNC', 'CONDSTORE'] : [cap];
       for (const c of adds)
         if (KNOWN.has(c) && !s.enabled.has(c)) {
@@ -24,4 +25,4 @@ export const enable: CommandSpec = {
     s.untagged(`ENABLED${now.length ? ` ${now.join(' ')}` : ''}`);
     return undefined;
   },
-};
+});

@@ -1,54 +1,39 @@
+// EXPUNGE and UID EXPUNGE (RFC 3501 6.4.3, RFC 4315 2.1). Rules: refused in a read-only mailbox; the index rows
+// go first (commit), then the files; this session reports its own expunges before the tagged OK (highest
+// sequence number first, or VANISHED under QRESYNC); UID EXPUNGE removes only \Deleted messages of its UID set.
 import { ImapNo } from '../protocol/types.ts';
-import type { Session } from '../session.ts';
+import type { SelectedSession } from '../state.ts';
 import { noMore } from './args.ts';
-import { uidsOf } from './sets.ts';
-import { type CommandSpec, SELECTED } from './types.ts';
+import { sequenceSetArg, uidsOf } from './sets.ts';
+import { noArgs, selected } from './types.ts';
 
-export function expungeNow(s: Session, uids: number[] | undefined, silent: boolean): void {
-  const box = s.selected!;
-  box.reportExpunged(s, s.deps.mail.expunge(s.user!, box.box, uids).uids, silent);
+/** Expunges the \Deleted messages (of `uids`, or all) and reports them (`silent`: only forgets them, CLOSE). */
+export function expungeNow(s: SelectedSession, uids: number[] | undefined, silent: boolean): void {
+  const box = s.selected;
+  box.reportExpunged(s, s.deps.mail.expunge(s.user, box.box, uids).uids, silent);
 }
 
-export const expunge: CommandSpec = {
+export const expunge = selected({
   name: 'EXPUNGE',
-  states: SELECTED,
-  handler(s, args) {
-    noMore(args, 0, 'EXPUNGE');
-    if (s.selected!.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
+  parse: noArgs('EXPUNGE'),
+  run(s) {
+    if (s.selected.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
     expungeNow(s, undefined, false);
     return undefined;
   },
-};
+});
 
-export const uidExpunge: CommandSpec = {
+export const uidExpunge = selected({
   name: 'UID EXPUNGE',
-  states: SELECTED,
-  handler(s, args) {
-    const uids = uidsOf(s.selected!, args[0], true);
+  parse(args) {
+    const set = sequenceSetArg(args[0]);
     noMore(args, 1, 'UID EXPUNGE');
-    if (s.selected!.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
+    return set;
+  },
+  run(s, set) {
+    const uids = uidsOf(s.selected, set, true);
+    if (s.selected.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
     expungeNow(s, uids, false);
     return undefined;
   },
-};
-
-export const close: CommandSpec = {
-  name: 'CLOSE',
-  states: SELECTED,
-  handler(s, args) {
-    noMore(args, 0, 'CLOSE');
-    if (!s.selected!.readOnly) expungeNow(s, undefined, true);
-    s.deselect();
-    return undefined;
-  },
-};
-
-export const unselect: CommandSpec = {
-  name: 'UNSELECT',
-  states: SELECTED,
-  handler(s, args) {
-    noMore(args, 0, 'UNSELECT');
-    s.deselect();
-    return undefined;
-  },
-};
+});

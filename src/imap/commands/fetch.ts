@@ -9,13 +9,13 @@
 import { flagsOf } from '../../repos/messages.ts';
 import type { MessageRow } from '../../repos/rows.ts';
 import { type ParsedMessage, parsedMessage, parseSectionSpec } from '../mime/index.ts';
-import { inSequenceSet, parseSequenceSet, toSequenceSet } from '../protocol/sequenceSet.ts';
+import { inSequenceSet, type SeqRange, toSequenceSet } from '../protocol/sequenceSet.ts';
 import { atom, ImapBad, type ImapValue, type Token } from '../protocol/types.ts';
 import { type Chunk, encode } from '../protocol/writer.ts';
-import type { Session } from '../session.ts';
+import type { SelectedSession } from '../state.ts';
 import { atomArg, formatDateTime, listArg, numberArg } from './args.ts';
-import { uidsOf } from './sets.ts';
-import { type CommandSpec, SELECTED } from './types.ts';
+import { sequenceSetArg, uidsOf } from './sets.ts';
+import { selected } from './types.ts';
 
 type Simple = 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY' | 'UID' | 'MODSEQ';
 
@@ -100,10 +100,17 @@ function setsSeen(items: Item[]): boolean {
   return items.some((i) => (i.kind === 'section' && !i.peek) || (i.kind === 'rfc822' && i.name !== 'RFC822.HEADER'));
 }
 
-function run(byUid: boolean): CommandSpec['handler'] {
-  return async (s: Session, args) => {
-    const box = s.selected!;
-    const user = s.user!;
+const VANISHED_NEEDS = 'VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled';
+
+interface FetchArgs {
+  set: SeqRange[];
+  items: Item[];
+  changedSince?: number;
+  vanished: boolean;
+}
+
+function parse(byUid: boolean) {
+  return (args: Token[]): FetchArgs => {
     const items = parseItems(args[1]);
     let changedSince: number | undefined;
     let vanished = false;
@@ -115,26 +122,29 @@ function run(byUid: boolean): CommandSpec['handler'] {
         else if (m === 'VANISHED') vanished = true;
         else throw new ImapBad(`Unknown FETCH modifier ${m.slice(0, 30)}`);
       }
-      if (vanished && (!byUid || changedSince === undefined || !s.qresync))
-        throw new ImapBad('VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled');
+      // Whether QRESYNC is enabled is the session's: checked when the command runs.
+      if (vanished && (!byUid || changedSince === undefined)) throw new ImapBad(VANISHED_NEEDS);
       if (args.length > 3) throw new ImapBad('Too many FETCH arguments');
     }
-    if (changedSince !== undefined) {
-      s.condstoreUsed = true;
-      if (!items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ'))
-        items.push({ kind: 'simple', name: 'MODSEQ' });
-    }
-    if (items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ')) s.condstoreUsed = true;
+    if (changedSince !== undefined && !items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ'))
+      items.push({ kind: 'simple', name: 'MODSEQ' });
     if (byUid && !items.some((i) => i.kind === 'simple' && i.name === 'UID'))
       items.unshift({ kind: 'simple', name: 'UID' });
-    const uids = uidsOf(box, args[0], byUid);
+    return { set: sequenceSetArg(args[0]), items, changedSince, vanished };
+  };
+}
+
+function run(byUid: boolean) {
+  return async (s: SelectedSession, { set, items, changedSince, vanished }: FetchArgs) => {
+    const box = s.selected;
+    const user = s.user;
+    if (vanished && !s.qresync) throw new ImapBad(VANISHED_NEEDS);
+    if (items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ')) s.condstoreUsed = true;
+    const uids = uidsOf(box, set, byUid);
     if (vanished && changedSince !== undefined) {
       // The UID set as written, with * as the highest UID ever assigned (expunged ones included).
-      const ranges = parseSequenceSet(atomArg(args[0], 'a UID set'));
       const star = (s.deps.index.mailboxes.byId(box.id)?.uidnext ?? 1) - 1;
-      const gone = s.deps.index.messages
-        .expungedSince(box.id, changedSince)
-        .filter((u) => inSequenceSet(ranges, u, star));
+      const gone = s.deps.index.messages.expungedSince(box.id, changedSince).filter((u) => inSequenceSet(set, u, star));
       if (gone.length) s.untagged(`VANISHED (EARLIER) ${toSequenceSet(gone)}`);
     }
     const flagsChanged = new Set<number>();
@@ -249,5 +259,5 @@ function writeItem(it: Item, row: MessageRow, msg: ParsedMessage | undefined, re
   return [it.label, msg!.section(it.spec, it.partial)];
 }
 
-export const fetch: CommandSpec = { name: 'FETCH', states: SELECTED, handler: run(false), expungeAllowed: false };
-export const uidFetch: CommandSpec = { name: 'UID FETCH', states: SELECTED, handler: run(true), syncBefore: true };
+export const fetch = selected({ name: 'FETCH', parse: parse(false), run: run(false), expungeAllowed: false });
+export const uidFetch = selected({ name: 'UID FETCH', parse: parse(true), run: run(true), syncBefore: true });

@@ -4,14 +4,12 @@
  * BAD and ends it; the autologout timer still runs (clients re-IDLE well within 30 minutes).
  */
 import { ImapBad } from '../protocol/types.ts';
-import { noMore } from './args.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated, noArgs } from './types.ts';
 
-export const idle: CommandSpec = {
+export const idle = authenticated({
   name: 'IDLE',
-  states: AUTH,
-  async handler(s, args) {
-    noMore(args, 0, 'IDLE');
+  parse: noArgs('IDLE'),
+  async run(s) {
     s.write(['+ idling\r\n']);
     const line = s.reader.readLine();
     let done = false;
@@ -38,4 +36,4 @@ export const idle: CommandSpec = {
     if (r.line.toString('latin1').toUpperCase() !== 'DONE') throw new ImapBad('Expected DONE');
     return { text: 'IDLE terminated' };
   },
-};
+});

@@ -1,13 +1,14 @@
-// The command table (one module per command or command family; each declares its states and handler).
+// The command table (one module per command or command family; each declares its state, parser and runner).
 import { append } from './append.ts';
 import { authenticate } from './authenticate.ts';
 import { capability } from './capability.ts';
 import { check } from './check.ts';
+import { close, unselect } from './close.ts';
 import { copy, move, uidCopy, uidMove } from './copy.ts';
 import { create } from './create.ts';
 import { del } from './delete.ts';
 import { enable } from './enable.ts';
-import { close, expunge, uidExpunge, unselect } from './expunge.ts';
+import { expunge, uidExpunge } from './expunge.ts';
 import { fetch, uidFetch } from './fetch.ts';
 import { id } from './id.ts';
 import { idle } from './idle.ts';

@@ -8,10 +8,10 @@
 import type { MailboxRow } from '../../repos/rows.ts';
 import { ImapBad, type Token } from '../protocol/types.ts';
 import { encode } from '../protocol/writer.ts';
-import type { Session } from '../session.ts';
+import type { AuthenticatedSession } from '../state.ts';
 import { atomArg, listArg, text } from './args.ts';
 import { statusItems, writeStatus } from './status.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated } from './types.ts';
 
 interface Entry {
   name: string;
@@ -83,7 +83,18 @@ function entries(boxes: MailboxRow[]): Entry[] {
   );
 }
 
-async function run(s: Session, args: Token[], lsub: boolean) {
+interface ListArgs {
+  selection: Set<string>;
+  returns: Set<string>;
+  statusList?: string[];
+  /** `LIST "" ""`: only the delimiter and root are asked for. */
+  delimiterOnly: boolean;
+  /** The patterns with the reference applied, and the same with a leading INBOX (any case) as "inbox". */
+  res: Pattern[];
+  inboxRes: Pattern[];
+}
+
+function parse(args: Token[], lsub: boolean): ListArgs {
   let i = 0;
   const selection = new Set<string>();
   if (!lsub && args[0]?.type === 'list') {
@@ -113,15 +124,20 @@ async function run(s: Session, args: Token[], lsub: boolean) {
     }
     if (args.length > i + 2) throw new ImapBad('Too many arguments to LIST');
   }
-  if (!lsub && patterns.length === 1 && patterns[0] === '' && !selection.size) {
+  const delimiterOnly = !lsub && patterns.length === 1 && patterns[0] === '' && !selection.size;
+  const full = patterns.filter((p) => p !== '').map((p) => (p.startsWith('/') ? p.slice(1) : reference + p));
+  if (full.some((p) => p.length > 1024)) throw new ImapBad('LIST pattern too long');
+  const inboxRes = full.map((p) => (p.toLowerCase().startsWith('inbox') ? `inbox${p.slice(5)}` : p));
+  return { selection, returns, statusList, delimiterOnly, res: full, inboxRes };
+}
+
+async function run(s: AuthenticatedSession, a: ListArgs, lsub: boolean) {
+  const { selection, returns, statusList, res, inboxRes } = a;
+  if (a.delimiterOnly) {
     s.untagged('LIST (\\Noselect) "/" ""');
     return undefined;
   }
-  const full = patterns.filter((p) => p !== '').map((p) => (p.startsWith('/') ? p.slice(1) : reference + p));
-  if (full.some((p) => p.length > 1024)) throw new ImapBad('LIST pattern too long');
-  const res = full;
-  const inboxRes = full.map((p) => (p.toLowerCase().startsWith('inbox') ? `inbox${p.slice(5)}` : p));
-  const all = s.deps.index.mailboxes.list(s.user!.id);
+  const all = s.deps.index.mailboxes.list(s.user.id);
   const verb = lsub ? 'LSUB' : 'LIST';
   // RFC 3501 6.3.9: LSUB "" % must return "foo" (as \Noselect) when "foo/bar" is subscribed but "foo" is not.
   const subscribedNames = all.filter((b) => b.subscribed).map((b) => b.name);
@@ -148,5 +164,9 @@ async function run(s: Session, args: Token[], lsub: boolean) {
   return undefined;
 }
 
-export const list: CommandSpec = { name: 'LIST', states: AUTH, handler: (s, args) => run(s, args, false) };
-export const lsub: CommandSpec = { name: 'LSUB', states: AUTH, handler: (s, args) => run(s, args, true) };
+export const list = authenticated({
+  name: 'LIST',
+  parse: (args) => parse(args, false),
+  run: (s, a) => run(s, a, false),
+});
+export const lsub = authenticated({ name: 'LSUB', parse: (args) => parse(args, true), run: (s, a) => run(s, a, true) });

@@ -8,14 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LOG_EVENTS } from '../../log/logger.ts';
 import { checkLogin } from '../auth.ts';
 import { ImapNo } from '../protocol/types.ts';
-import type { Done, Session } from '../session.ts';
+import type { CommandSession, Done } from '../state.ts';
 import { need, noMore, text } from './args.ts';
-import { type CommandSpec, NOT_AUTH } from './types.ts';
+import { notAuthenticated } from './types.ts';
 
 const FAILURE_DELAY_MS = 300;
 const MAX_FAILURES = 3;
 
-export async function completeLogin(s: Session, username: string, password: string): Promise<Done> {
+export async function completeLogin(s: CommandSession, username: string, password: string): Promise<Done> {
   const r = await checkLogin(s.deps, username, password);
   if ('error' in r) {
     s.authFailures++;
@@ -34,14 +34,16 @@ export async function completeLogin(s: Session, username: string, password: stri
   return { code: `CAPABILITY ${s.capabilities().join(' ')}`, text: 'Logged in' };
 }
 
-export const login: CommandSpec = {
+export const login = notAuthenticated({
   name: 'LOGIN',
-  states: NOT_AUTH,
-  async handler(s, args) {
+  parse(args) {
     const user = text(need(args, 0, 'user name'), 'a user name');
     const pass = text(need(args, 1, 'password'), 'a password');
     noMore(args, 2, 'LOGIN');
+    return { user, pass };
+  },
+  async run(s, { user, pass }) {
     if (!s.plaintextAllowed()) throw new ImapNo('Use STARTTLS before LOGIN', 'PRIVACYREQUIRED');
     return completeLogin(s, user, pass);
   },
-};
+});

@@ -1,17 +1,15 @@
 // LOGOUT (RFC 3501 6.1.3). Rules: untagged BYE, tagged OK, then the connection closes.
-import { noMore } from './args.ts';
-import { ANY, type CommandSpec } from './types.ts';
+import { anyState, noArgs } from './types.ts';
 
-export const logout: CommandSpec = {
+export const logout = anyState({
   name: 'LOGOUT',
-  states: ANY,
   noTagged: true,
-  async handler(s, args, tag) {
-    noMore(args, 0, 'LOGOUT');
+  parse: noArgs('LOGOUT'),
+  async run(s, _, tag) {
     s.untagged('BYE Mailyard logging out');
     await s.writeAsync([`${tag} OK LOGOUT completed\r\n`]);
     s.socket.end();
     s.close();
     return undefined;
   },
-};
+});

@@ -5,46 +5,50 @@
  */
 import { ImapNo } from '../protocol/types.ts';
 import { encode } from '../protocol/writer.ts';
-import type { Session } from '../session.ts';
+import type { AuthenticatedSession } from '../state.ts';
 import { mailboxArg, noMore, text } from './args.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated } from './types.ts';
 
-function writeQuota(s: Session): void {
-  const q = s.deps.mail.quota(s.user!.email);
+function writeQuota(s: AuthenticatedSession): void {
+  const q = s.deps.mail.quota(s.user.email);
   const res = q.limit > 0 ? `STORAGE ${Math.ceil(q.used / 1024)} ${Math.floor(q.limit / 1024)}` : '';
   s.untagged(`QUOTA "" (${res})`);
 }
 
-export const getquotaroot: CommandSpec = {
+export const getquotaroot = authenticated({
   name: 'GETQUOTAROOT',
-  states: AUTH,
-  handler(s, args) {
+  parse(args) {
     const name = mailboxArg(args[0]);
     noMore(args, 1, 'GETQUOTAROOT');
-    if (!s.deps.index.mailboxes.get(s.user!.id, name))
-      throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
+    return name;
+  },
+  run(s, name) {
+    if (!s.deps.index.mailboxes.get(s.user.id, name)) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
     s.write(['* QUOTAROOT ', ...encode(name), ' ""\r\n']);
     writeQuota(s);
     return undefined;
   },
-};
+});
 
-export const getquota: CommandSpec = {
+export const getquota = authenticated({
   name: 'GETQUOTA',
-  states: AUTH,
-  handler(s, args) {
+  parse(args) {
     const root = args[0] ? text(args[0], 'a quota root') : undefined;
     noMore(args, 1, 'GETQUOTA');
+    return root;
+  },
+  run(s, root) {
     if (root !== '') throw new ImapNo('No such quota root', 'NONEXISTENT');
     writeQuota(s);
     return undefined;
   },
-};
+});
 
-export const setquota: CommandSpec = {
+export const setquota = authenticated({
   name: 'SETQUOTA',
-  states: AUTH,
-  handler() {
+  // Refused whatever its arguments say.
+  parse: () => undefined,
+  run() {
     throw new ImapNo('Quotas are set by the administrator', 'NOPERM');
   },
-};
+});

@@ -3,21 +3,22 @@
  * Maildir++ folders; renaming INBOX moves its messages into the new mailbox (files linked, then an atomic
  * index move) and leaves INBOX empty.
  */
-import type { Session } from '../session.ts';
 import { mailboxArg, newMailboxName, noMore } from './args.ts';
 import { mapRepoError } from './mailboxErrors.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated } from './types.ts';
 
-export const rename: CommandSpec = {
+export const rename = authenticated({
   name: 'RENAME',
-  states: AUTH,
-  async handler(s: Session, args) {
+  parse(args) {
     const from = mailboxArg(args[0]);
     const to = newMailboxName(args[1]);
     noMore(args, 2, 'RENAME');
+    return { from, to };
+  },
+  async run(s, { from, to }) {
     let result: Awaited<ReturnType<typeof s.deps.mail.renameMailbox>>;
     try {
-      result = await s.deps.mail.renameMailbox(s.user!, from, to);
+      result = await s.deps.mail.renameMailbox(s.user, from, to);
     } catch (e) {
       mapRepoError(e);
     }
@@ -27,4 +28,4 @@ export const rename: CommandSpec = {
     }
     return undefined;
   },
-};
+});

@@ -6,19 +6,28 @@
  */
 import { flagsOf } from '../../repos/messages.ts';
 import { toSequenceSet } from '../protocol/sequenceSet.ts';
-import { ImapBad } from '../protocol/types.ts';
+import { ImapBad, type Token } from '../protocol/types.ts';
 import { quote } from '../protocol/writer.ts';
 import { type SearchMessage, searchMessages } from '../search/evaluate.ts';
-import { parseSearch, parseSearchReturn } from '../search/parse.ts';
-import type { Session } from '../session.ts';
-import { type CommandSpec, SELECTED } from './types.ts';
+import { parseSearch, parseSearchReturn, type SearchProgram, type SearchReturnOption } from '../search/parse.ts';
+import type { SelectedSession } from '../state.ts';
+import { selected } from './types.ts';
 
-function run(byUid: boolean): CommandSpec['handler'] {
-  return async (s: Session, args, tag) => {
-    const box = s.selected!;
-    const { options, rest } = parseSearchReturn(args);
-    if (options?.includes('SAVE')) throw new ImapBad('SEARCH RETURN (SAVE) is not supported');
-    const program = parseSearch(rest, {});
+interface SearchArgs {
+  /** RETURN (...) options: ESEARCH is answered when set. */
+  options: SearchReturnOption[] | null;
+  program: SearchProgram;
+}
+
+function parse(args: Token[]): SearchArgs {
+  const { options, rest } = parseSearchReturn(args);
+  if (options?.includes('SAVE')) throw new ImapBad('SEARCH RETURN (SAVE) is not supported');
+  return { options, program: parseSearch(rest, {}) };
+}
+
+function run(byUid: boolean) {
+  return async (s: SelectedSession, { options, program }: SearchArgs, tag: string) => {
+    const box = s.selected;
     if (program.usesModseq) s.condstoreUsed = true;
     const rows = s.deps.index.messages.flagRows(box.id);
     const known = new Set(box.uids);
@@ -37,7 +46,7 @@ function run(byUid: boolean): CommandSpec['handler'] {
         size: r.size,
       });
     }
-    const user = s.user!;
+    const user = s.user;
     const found = await searchMessages(program, msgs, {
       messageCount: box.uids.length,
       maxUid: box.uids.length ? box.uids[box.uids.length - 1]! : 0,
@@ -67,5 +76,5 @@ function run(byUid: boolean): CommandSpec['handler'] {
   };
 }
 
-export const search: CommandSpec = { name: 'SEARCH', states: SELECTED, handler: run(false), expungeAllowed: false };
-export const uidSearch: CommandSpec = { name: 'UID SEARCH', states: SELECTED, handler: run(true), syncBefore: true };
+export const search = selected({ name: 'SEARCH', parse, run: run(false), expungeAllowed: false });
+export const uidSearch = selected({ name: 'UID SEARCH', parse, run: run(true), syncBefore: true });

@@ -8,36 +8,48 @@ import { flagsOf } from '../../repos/messages.ts';
 import { parseSequenceSet, resolveSequenceSet, toSequenceSet } from '../protocol/sequenceSet.ts';
 import { ImapBad, ImapNo, type Token } from '../protocol/types.ts';
 import { SelectedMailbox } from '../selected.ts';
-import type { Session } from '../session.ts';
+import type { AuthenticatedSession } from '../state.ts';
 import { atomArg, listArg, mailboxArg, numberArg } from './args.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated } from './types.ts';
 
-function open(readOnly: boolean): CommandSpec['handler'] {
-  return async (s: Session, args: Token[]) => {
-    const name = mailboxArg(args[0]);
-    let condstore = false;
-    let qresync: { uidvalidity: number; modseq: number; known?: string } | undefined;
-    if (args[1]) {
-      const params = listArg(args[1], 'select parameter list');
-      for (let i = 0; i < params.length; i++) {
-        const p = atomArg(params[i], 'a select parameter').toUpperCase();
-        if (p === 'CONDSTORE') condstore = true;
-        else if (p === 'QRESYNC') {
-          if (!s.qresync) throw new ImapBad('QRESYNC must be ENABLEd first');
-          const q = listArg(params[++i], 'QRESYNC parameters');
-          qresync = {
-            uidvalidity: numberArg(q[0], 'uidvalidity'),
-            modseq: numberArg(q[1], 'mod-sequence'),
-            known: q[2] ? atomArg(q[2], 'known UIDs') : undefined,
-          };
-        } else throw new ImapBad(`Unknown select parameter ${p.slice(0, 30)}`);
-      }
+interface SelectArgs {
+  name: string;
+  condstore: boolean;
+  /** QRESYNC parameters (RFC 7162 3.2.5): what the client knew. */
+  qresync?: { uidvalidity: number; modseq: number; known?: string };
+}
+
+function parse(args: Token[]): SelectArgs {
+  const name = mailboxArg(args[0]);
+  let condstore = false;
+  let qresync: SelectArgs['qresync'];
+  if (args[1]) {
+    const params = listArg(args[1], 'select parameter list');
+    for (let i = 0; i < params.length; i++) {
+      const p = atomArg(params[i], 'a select parameter').toUpperCase();
+      if (p === 'CONDSTORE') condstore = true;
+      else if (p === 'QRESYNC') {
+        const q = listArg(params[++i], 'QRESYNC parameters');
+        qresync = {
+          uidvalidity: numberArg(q[0], 'uidvalidity'),
+          modseq: numberArg(q[1], 'mod-sequence'),
+          known: q[2] ? atomArg(q[2], 'known UIDs') : undefined,
+        };
+      } else throw new ImapBad(`Unknown select parameter ${p.slice(0, 30)}`);
     }
-    if (args.length > 2) throw new ImapBad('Too many arguments');
+  }
+  if (args.length > 2) throw new ImapBad('Too many arguments');
+  return { name, condstore, qresync };
+}
+
+function open(readOnly: boolean) {
+  return async (s: AuthenticatedSession, { name, condstore, qresync }: SelectArgs) => {
+    // Whether QRESYNC is enabled is the session's: checked here, not while parsing.
+    if (qresync && !s.qresync) throw new ImapBad('QRESYNC must be ENABLEd first');
     const hadSelected = s.state.kind === 'selected';
     s.deselect();
     if (hadSelected) s.untagged('OK [CLOSED] Previous mailbox closed');
-    const user = s.user!;
+    const user = s.user;
     const box = s.deps.index.mailboxes.get(user.id, name);
     if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
     if (condstore) s.condstoreUsed = true;
@@ -81,5 +93,5 @@ function open(readOnly: boolean): CommandSpec['handler'] {
   };
 }
 
-export const select: CommandSpec = { name: 'SELECT', states: AUTH, handler: open(false) };
-export const examine: CommandSpec = { name: 'EXAMINE', states: AUTH, handler: open(true) };
+export const select = authenticated({ name: 'SELECT', parse, run: open(false) });
+export const examine = authenticated({ name: 'EXAMINE', parse, run: open(true) });

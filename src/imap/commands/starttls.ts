@@ -5,15 +5,13 @@
  */
 import tls from 'node:tls';
 import { ImapNo } from '../protocol/types.ts';
-import { noMore } from './args.ts';
-import { type CommandSpec, NOT_AUTH } from './types.ts';
+import { noArgs, notAuthenticated } from './types.ts';
 
-export const starttls: CommandSpec = {
+export const starttls = notAuthenticated({
   name: 'STARTTLS',
-  states: NOT_AUTH,
   noTagged: true,
-  async handler(s, args, tag) {
-    noMore(args, 0, 'STARTTLS');
+  parse: noArgs('STARTTLS'),
+  async run(s, _, tag) {
     if (s.tls) throw new ImapNo('TLS is already active');
     await s.writeAsync([`${tag} OK Begin TLS negotiation now\r\n`]);
     const plain = s.socket;
@@ -34,4 +32,4 @@ export const starttls: CommandSpec = {
     plain.on('error', s.onSocketGone);
     return undefined;
   },
-};
+});

@@ -4,9 +4,9 @@
 import type { MailboxRow } from '../../repos/rows.ts';
 import { ImapBad, ImapNo } from '../protocol/types.ts';
 import { encode } from '../protocol/writer.ts';
-import type { Session } from '../session.ts';
+import type { AuthenticatedSession } from '../state.ts';
 import { atomArg, listArg, mailboxArg, noMore } from './args.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated } from './types.ts';
 
 const ITEMS = new Set(['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'HIGHESTMODSEQ', 'SIZE', 'DELETED']);
 
@@ -17,8 +17,8 @@ export function statusItems(list: ReturnType<typeof listArg>): string[] {
   return items;
 }
 
-export async function writeStatus(s: Session, box: MailboxRow, items: string[]): Promise<void> {
-  await s.deps.mail.pickUp(s.user!, box);
+export async function writeStatus(s: AuthenticatedSession, box: MailboxRow, items: string[]): Promise<void> {
+  await s.deps.mail.pickUp(s.user, box);
   const st = s.deps.index.mailboxes.status(box.id);
   const parts: string[] = [];
   for (const i of items) {
@@ -54,16 +54,18 @@ export async function writeStatus(s: Session, box: MailboxRow, items: string[]):
   s.write(['* STATUS ', ...encode(box.name), ` (${parts.join(' ')})\r\n`]);
 }
 
-export const status: CommandSpec = {
+export const status = authenticated({
   name: 'STATUS',
-  states: AUTH,
-  async handler(s, args) {
+  parse(args) {
     const name = mailboxArg(args[0]);
     const items = statusItems(listArg(args[1], 'status item list'));
     noMore(args, 2, 'STATUS');
-    const box = s.deps.index.mailboxes.get(s.user!.id, name);
+    return { name, items };
+  },
+  async run(s, { name, items }) {
+    const box = s.deps.index.mailboxes.get(s.user.id, name);
     if (!box) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
     await writeStatus(s, box, items);
     return undefined;
   },
-};
+});

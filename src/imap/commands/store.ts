@@ -5,38 +5,49 @@
  * messages skipped because of UNCHANGEDSINCE are listed in [MODIFIED].
  */
 import { flagsOf, type StoreMode } from '../../repos/messages.ts';
-import { toSequenceSet } from '../protocol/sequenceSet.ts';
+import { type SeqRange, toSequenceSet } from '../protocol/sequenceSet.ts';
 import { ImapBad, ImapNo, type Token } from '../protocol/types.ts';
-import type { Session } from '../session.ts';
+import type { SelectedSession } from '../state.ts';
 import { atomArg, flagsArg, listArg, numberArg } from './args.ts';
-import { uidsOf } from './sets.ts';
-import { type CommandSpec, SELECTED } from './types.ts';
+import { sequenceSetArg, uidsOf } from './sets.ts';
+import { selected } from './types.ts';
 
-function run(byUid: boolean): CommandSpec['handler'] {
-  return async (s: Session, args) => {
-    const box = s.selected!;
-    let i = 1;
-    let unchangedSince: number | undefined;
-    if (args[1]?.type === 'list') {
-      const mods = listArg(args[1], 'store modifiers');
-      if (atomArg(mods[0], 'UNCHANGEDSINCE').toUpperCase() !== 'UNCHANGEDSINCE' || mods.length !== 2)
-        throw new ImapBad('Unknown STORE modifier');
-      unchangedSince = numberArg(mods[1], 'UNCHANGEDSINCE');
-      s.condstoreUsed = true;
-      i = 2;
-    }
-    const op = atomArg(args[i], '+FLAGS, -FLAGS or FLAGS').toUpperCase();
-    const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(op);
-    if (!m) throw new ImapBad(`Invalid STORE item ${op.slice(0, 30)}`);
-    const flags = flagsArg(args[i + 1]?.type === 'list' ? args[i + 1] : rest(args, i + 1));
+interface StoreArgs {
+  set: SeqRange[];
+  unchangedSince?: number;
+  mode: StoreMode;
+  silent: boolean;
+  flags: string[];
+}
+
+function parse(args: Token[]): StoreArgs {
+  let i = 1;
+  let unchangedSince: number | undefined;
+  if (args[1]?.type === 'list') {
+    const mods = listArg(args[1], 'store modifiers');
+    if (atomArg(mods[0], 'UNCHANGEDSINCE').toUpperCase() !== 'UNCHANGEDSINCE' || mods.length !== 2)
+      throw new ImapBad('Unknown STORE modifier');
+    unchangedSince = numberArg(mods[1], 'UNCHANGEDSINCE');
+    i = 2;
+  }
+  const op = atomArg(args[i], '+FLAGS, -FLAGS or FLAGS').toUpperCase();
+  const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(op);
+  if (!m) throw new ImapBad(`Invalid STORE item ${op.slice(0, 30)}`);
+  const flags = flagsArg(args[i + 1]?.type === 'list' ? args[i + 1] : rest(args, i + 1));
+  const mode: StoreMode = m[1] === '+' ? 'add' : m[1] === '-' ? 'remove' : 'replace';
+  return { set: sequenceSetArg(args[0]), unchangedSince, mode, silent: !!m[2], flags };
+}
+
+function run(byUid: boolean) {
+  return async (s: SelectedSession, { set, unchangedSince, mode, silent, flags }: StoreArgs) => {
+    const box = s.selected;
+    if (unchangedSince !== undefined) s.condstoreUsed = true;
     if (box.readOnly) throw new ImapNo('Mailbox is read-only', 'READ-ONLY');
-    const uids = uidsOf(box, args[0], byUid);
-    const mode: StoreMode = m[1] === '+' ? 'add' : m[1] === '-' ? 'remove' : 'replace';
-    const user = s.user!;
+    const uids = uidsOf(box, set, byUid);
+    const user = s.user;
     const r = s.deps.mail.setFlags(user, box.box, uids, mode, flags, unchangedSince);
     box.own(r.changed[0]?.modseq ?? 0);
     await r.files;
-    const silent = !!m[2];
     const changed = new Set(r.changed.map((c) => c.uid));
     const modified = new Set(r.modified);
     if (!silent || s.condstore) {
@@ -70,5 +81,5 @@ function rest(args: Token[], from: number): Token {
   return { type: 'list', items: args.slice(from) };
 }
 
-export const store: CommandSpec = { name: 'STORE', states: SELECTED, handler: run(false), expungeAllowed: false };
-export const uidStore: CommandSpec = { name: 'UID STORE', states: SELECTED, handler: run(true), syncBefore: true };
+export const store = selected({ name: 'STORE', parse, run: run(false), expungeAllowed: false });
+export const uidStore = selected({ name: 'UID STORE', parse, run: run(true), syncBefore: true });

@@ -3,21 +3,27 @@
 import { NotFoundError } from '../../repos/errors.ts';
 import { ImapNo } from '../protocol/types.ts';
 import { mailboxArg, noMore } from './args.ts';
-import { AUTH, type CommandSpec } from './types.ts';
+import { authenticated } from './types.ts';
 
-function sub(on: boolean): CommandSpec['handler'] {
-  return (s, args) => {
-    const name = mailboxArg(args[0]);
-    noMore(args, 1, on ? 'SUBSCRIBE' : 'UNSUBSCRIBE');
-    try {
-      s.deps.mail.subscribe(s.user!, name, on);
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
-      if (on) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
-    }
-    return undefined;
-  };
+function sub(on: boolean) {
+  return authenticated({
+    name: on ? 'SUBSCRIBE' : 'UNSUBSCRIBE',
+    parse(args) {
+      const name = mailboxArg(args[0]);
+      noMore(args, 1, on ? 'SUBSCRIBE' : 'UNSUBSCRIBE');
+      return name;
+    },
+    run(s, name) {
+      try {
+        s.deps.mail.subscribe(s.user, name, on);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+        if (on) throw new ImapNo(`Mailbox ${name} does not exist`, 'NONEXISTENT');
+      }
+      return undefined;
+    },
+  });
 }
 
-export const subscribe: CommandSpec = { name: 'SUBSCRIBE', states: AUTH, handler: sub(true) };
-export const unsubscribe: CommandSpec = { name: 'UNSUBSCRIBE', states: AUTH, handler: sub(false) };
+export const subscribe = sub(true);
+export const unsubscribe = sub(false);

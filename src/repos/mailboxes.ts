@@ -143,9 +143,9 @@ export function createMailboxesRepo(db: Db, bus: EventBus) {
       if (to === 'INBOX') throw new ConflictError('Cannot rename a mailbox to INBOX');
       if (from === to) throw new ConflictError('The new name is the current name');
       if (to.startsWith(`${from}${DELIMITER}`)) throw new ConflictError('Cannot rename a mailbox into itself');
-      if (repo.get(userId, to)) throw new ConflictError(`Mailbox ${to} already exists`);
       const box = repo.get(userId, from);
       if (!box) throw new NotFoundError('mailbox', from);
+      if (repo.get(userId, to)) throw new ConflictError(`Mailbox ${to} already exists`);
       if (from === 'INBOX') {
         const [target] = repo.create(userId, to).slice(-1);
         const moved = db.transaction((tx) => {

@@ -4,6 +4,7 @@
 // nothing is ever created outside mail_dir.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import net from 'node:net';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -203,4 +204,95 @@ test('property: generated domain names are refused with 400 or stored in their n
     }),
     { numRuns: 80, seed: 21 },
   );
+});
+
+/** A minimal raw IMAP session over a socket: sends tagged commands (literals as given), collects the answers. */
+async function imapSession(port: number, user: string) {
+  const socket = net.connect(port, '127.0.0.1');
+  let buf = '';
+  let waiting: (() => void) | null = null;
+  socket.on('data', (d) => {
+    buf += d.toString('latin1');
+    waiting?.();
+  });
+  const until = async (re: RegExp) => {
+    while (!re.test(buf)) await new Promise<void>((r) => (waiting = r));
+    waiting = null;
+  };
+  let n = 0;
+  /** Sends `command` (which may contain `{n}\r\n` literals: the continuation is awaited) and returns the answer. */
+  const cmd = async (command: string): Promise<string> => {
+    const tag = `t${++n}`;
+    buf = '';
+    const parts = command.split(/(?<=\{\d+\}\r\n)/);
+    for (const [i, part] of parts.entries()) {
+      socket.write(Buffer.from(i === 0 ? `${tag} ${part}` : part, 'utf8'));
+      if (i < parts.length - 1) await until(/^\+ /m);
+    }
+    socket.write('\r\n');
+    await until(new RegExp(`^${tag} (OK|NO|BAD)`, 'm'));
+    return buf;
+  };
+  await until(/^\* OK/m);
+  assert.match(await cmd(`LOGIN ${user} password123`), /^t1 OK/m);
+  return { cmd, close: () => socket.destroy() };
+}
+
+test('IMAP: CREATE refuses control characters (BAD) and invalid modified UTF-7 (NO); RENAME names a missing source first', async (t) => {
+  const s = await server(t);
+  assert.equal(
+    (await rest(s.api, 'POST', '/api/users', { email: 'bob@example.test', password: 'password123' })).status,
+    201,
+  );
+  const c = await imapSession(s.ports.imap, 'bob@example.test');
+  t.after(() => c.close());
+  for (const name of ['a\u0001b', 'a\tb', 'x\u007f'])
+    assert.match(await c.cmd(`CREATE {${name.length}}\r\n${name}`), /^t\d+ BAD /m, JSON.stringify(name));
+  for (const name of ['&', '&AGE', '&ZeVnLIqe', '&AGE-', 'caf\u00e9'])
+    assert.match(await c.cmd(`CREATE {${Buffer.byteLength(name)}}\r\n${name}`), /^t\d+ NO \[CANNOT\]/m, name);
+  for (const name of ['&ZeVnLIqe-', 'Tom &- Jerry', 'Entw&APw-rfe'])
+    assert.match(await c.cmd(`CREATE "${name}"`), /^t\d+ OK/m, name);
+  const list = await c.cmd('LIST "" "*"');
+  for (const name of ['&ZeVnLIqe-', 'Tom &- Jerry', 'Entw&APw-rfe']) assert.ok(list.includes(`"${name}"`), list);
+  assert.doesNotMatch(list, /AGE|\u0001|\t/);
+  // The source is judged first: a missing one is NONEXISTENT whatever the target (an existing one, an invalid one).
+  assert.match(await c.cmd('RENAME nosuch Sent'), /^t\d+ NO \[NONEXISTENT\]/m);
+  assert.match(await c.cmd('RENAME nosuch "&"'), /^t\d+ NO \[NONEXISTENT\]/m);
+  assert.match(await c.cmd('RENAME Sent "&"'), /^t\d+ NO \[CANNOT\]/m);
+  assert.match(await c.cmd('RENAME Sent Drafts'), /^t\d+ NO \[ALREADYEXISTS\]/m);
+});
+
+test('property: a generated IMAP mailbox name is refused (BAD/NO) or created, listed exactly as sent, selectable, and its folder lies inside mail_dir', async (t) => {
+  const s = await server(t);
+  assert.equal(
+    (await rest(s.api, 'POST', '/api/users', { email: 'bob@example.test', password: 'password123' })).status,
+    201,
+  );
+  const c = await imapSession(s.ports.imap, 'bob@example.test');
+  t.after(() => c.close());
+  const userDir = join(s.config.storage.mail_dir, 'example.test', 'bob');
+  const chars = ['a', 'Z', '0', ' ', '.', '/', '&', '-', 'A', 'G', 'E', ',', '+', '\u0001', '\t', '\u00e9', '\\', '~'];
+  let created = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 10 }), async (cs) => {
+      const name = cs.join('');
+      const answer = await c.cmd(`CREATE {${Buffer.byteLength(name)}}\r\n${name}`);
+      if (/^t\d+ (BAD|NO) /m.test(answer)) return;
+      assert.match(answer, /^t\d+ OK/m, JSON.stringify(name));
+      created++;
+      const clean = name.replace(/\/$/, '');
+      const listed = await c.cmd(`LIST "" {${Buffer.byteLength(clean)}}\r\n${clean}`);
+      assert.match(listed, /^\* LIST /m, `${JSON.stringify(clean)} is listed`);
+      assert.match(await c.cmd(`SELECT {${Buffer.byteLength(clean)}}\r\n${clean}`), /^t\d+ OK/m);
+      await c.cmd('CLOSE');
+    }),
+    { numRuns: 80, seed: 21 },
+  );
+  assert.ok(created > 5, `some names were created (${created})`);
+  // Every folder is a Maildir++ directory directly inside the user's directory: nothing escaped it.
+  const outside = tree(s.config.storage.mail_dir).filter(
+    (p) => !p.startsWith(join('example.test', 'bob')) && p !== 'example.test' && !p.startsWith('.'),
+  );
+  assert.deepEqual(outside, []);
+  for (const d of readdirSync(userDir)) assert.ok(!d.includes('/'), d);
 });

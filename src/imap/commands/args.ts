@@ -1,10 +1,13 @@
 /**
  * Argument helpers for command modules. Rules: every helper names what it expected in its ImapBad; strings are
- * decoded as UTF-8; mailbox names are normalised ("inbox" -> "INBOX") and must not be empty or contain NUL,
- * CR, LF, '*' or '%' (wildcards) or empty hierarchy levels.
+ * decoded as UTF-8; mailbox names are normalised ("inbox" -> "INBOX") and must not be empty or contain control
+ * characters (BAD); a new name (CREATE, RENAME's target) must also be valid modified UTF-7 (RFC 3501 5.1.3; no
+ * UTF8=ACCEPT here), without '*' or '%' (wildcards) or empty hierarchy levels, and short enough for its Maildir++
+ * folder (NO).
  */
 import { normalizeMailboxName } from '../../repos/mailboxes.ts';
 import { fitsOnDisk } from '../../store/mailStore.ts';
+import { isModifiedUtf7 } from '../protocol/mutf7.ts';
 import { ImapBad, ImapNo, type Token } from '../protocol/types.ts';
 
 export function noMore(args: Token[], n: number, what: string): void {
@@ -44,15 +47,21 @@ export function mailboxArg(t: Token | undefined, what = 'a mailbox name'): strin
   if (!t) throw new ImapBad(`Missing ${what}`);
   const name = text(t, what);
   if (!name) throw new ImapBad('Empty mailbox name');
-  if (/[\0\r\n]/.test(name)) throw new ImapBad('Invalid character in the mailbox name');
+  if (/[\x00-\x1f\x7f]/.test(name)) throw new ImapBad('Invalid character in the mailbox name');
   if (name.length > 1000) throw new ImapBad('Mailbox name too long');
   return normalizeMailboxName(name);
 }
 
 /** A name for CREATE/RENAME targets: no wildcards, no empty levels. A trailing '/' is dropped (RFC 3501 6.3.3). */
 export function newMailboxName(t: Token | undefined): string {
-  let name = mailboxArg(t);
+  return checkNewMailboxName(mailboxArg(t));
+}
+
+/** newMailboxName's checks on a name already read by mailboxArg. */
+export function checkNewMailboxName(read: string): string {
+  let name = read;
   if (name.endsWith('/')) name = name.slice(0, -1);
+  if (!isModifiedUtf7(name)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'CANNOT');
   if (/[*%]/.test(name)) throw new ImapBad('Mailbox names cannot contain * or %');
   if (!name || name.split('/').some((p) => p === '')) throw new ImapBad('Invalid mailbox name (empty hierarchy level)');
   // Maildir++ keeps a whole hierarchy in one directory name (".Archive.2026"), which a filesystem limits to 255.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { which } from '../helpers/tools.ts';
+import { needTool } from '../helpers/tools.ts';
 import { flow, PASSWORD, run } from './clients.ts';
 import { imapServer } from './setup.ts';
 
@@ -209,8 +209,8 @@ test('imapflow append(): flags, internal date and APPENDUID; the message reads b
 });
 
 test('curl -T uploads a file to imap://.../Drafts (APPEND); the stored message is identical', async (t) => {
-  const curl = which('curl');
-  if (!curl) return t.skip('curl is not installed');
+  const curl = needTool(t, 'curl', 'curl');
+  if (!curl) return;
   const s = await imapServer(t);
   const file = join(s.dir, 'upload.eml');
   writeFileSync(file, BODY);

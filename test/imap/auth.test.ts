@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { which } from '../helpers/tools.ts';
+import { needTool } from '../helpers/tools.ts';
 import { flow, PASSWORD, python, run, UpgradableImap } from './clients.ts';
 import { imapServer } from './setup.ts';
 
@@ -260,8 +260,8 @@ test('Python imaplib: LOGINDISABLED without TLS, starttls(), bad then good login
 });
 
 test('curl imap:// (STARTTLS with --ssl-reqd) and imaps:// list mailboxes; a wrong password fails with login denied', async (t) => {
-  const curl = which('curl');
-  if (!curl) return t.skip('curl is not installed');
+  const curl = needTool(t, 'curl', 'curl');
+  if (!curl) return;
   const s = await imapServer(t, { imap: { plaintext_auth: 'never' } });
   s.app.repos.mailboxes.create(s.inbox('bob@example.com').user.id, 'Projects/2025');
   const base = ['-sS', '-k', '-u', `bob@example.com:${PASSWORD}`];

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { needTool } from '../helpers/tools.ts';
-import { flow, PASSWORD, python, run, UpgradableImap } from './clients.ts';
+import { flow, PASSWORD, python, run } from './clients.ts';
 import { imapServer } from './setup.ts';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -124,22 +124,31 @@ test('plaintext_auth never: LOGINDISABLED, LOGIN/AUTHENTICATE refused with PRIVA
     /^A2 NO \[PRIVACYREQUIRED\]/,
   );
 
-  const u = await UpgradableImap.connect(s.ports.imap);
-  t.after(() => u.close());
-  // NOOP pipelined in the same packet as STARTTLS must not be executed (plaintext injection).
+  const u = await s.raw();
+  // NOOP pipelined in the same packet as STARTTLS must not be executed (plaintext injection); startTls() also
+  // fails if anything arrived in plaintext after the STARTTLS reply.
   u.write('S1 STARTTLS\r\nS2 NOOP\r\n');
-  assert.equal(await u.waitFor(/^S1 /), 'S1 OK Begin TLS negotiation now');
+  const seen: string[] = [];
+  const s1 = await u.until('S1');
+  seen.push(...s1.lines);
+  assert.equal(s1.tagged, 'S1 OK Begin TLS negotiation now');
   assert.match(await u.startTls(), /^TLSv1\.[23]$/);
   u.write('S3 CAPABILITY\r\n');
-  await u.waitFor(/^S3 OK/);
-  const capLine = await u.waitFor(/^\* CAPABILITY/);
+  const s3 = await u.until('S3');
+  seen.push(...s3.lines);
+  assert.match(s3.tagged, /^S3 OK/);
+  const capLine = s3.lines.find((l) => l.startsWith('* CAPABILITY'));
+  assert.ok(capLine, `no CAPABILITY line in ${JSON.stringify(s3.lines)}`);
   const tlsCaps = capsOf(capLine);
   assert.ok(tlsCaps.has('AUTH=PLAIN'));
   assert.ok(!tlsCaps.has('STARTTLS') && !tlsCaps.has('LOGINDISABLED'));
   u.write(`S4 LOGIN bob@example.com ${PASSWORD}\r\nS5 STARTTLS\r\n`);
-  assert.match(await u.waitFor(/^S4 /), /^S4 OK \[CAPABILITY/);
-  assert.match(await u.waitFor(/^S5 /), /^S5 BAD STARTTLS is not allowed/);
-  assert.ok(!u.received.some((l) => l.startsWith('S2 ')), `S2 was answered: ${JSON.stringify(u.received)}`);
+  const s4 = await u.until('S4');
+  const s5 = await u.until('S5');
+  seen.push(...s4.lines, ...s5.lines);
+  assert.match(s4.tagged, /^S4 OK \[CAPABILITY/);
+  assert.match(s5.tagged, /^S5 BAD STARTTLS is not allowed/);
+  assert.ok(!seen.some((l) => l.startsWith('S2 ')), `S2 was answered: ${JSON.stringify(seen)}`);
 });
 
 test('implicit TLS on imaps_port: no STARTTLS, AUTH=PLAIN even with plaintext_auth never', async (t) => {

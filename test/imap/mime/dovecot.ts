@@ -14,7 +14,8 @@ import { MAIL_UID, which } from '../../helpers/tools.ts';
 
 export { dovecotMissing } from '../../helpers/dovecot.ts';
 
-import { RawImap } from './imapWire.ts';
+import { RawImap } from '../../helpers/imap.ts';
+import { command } from './imapWire.ts';
 
 /** Starts Dovecot, appends the messages to INBOX, selects it and returns a logged-in client. */
 export async function dovecotWith(t: TestContext, messages: Buffer[]): Promise<RawImap> {
@@ -44,8 +45,8 @@ export async function dovecotWith(t: TestContext, messages: Buffer[]): Promise<R
   }
   const c = client;
   t.after(() => c.close());
-  await c.command('LOGIN bob secret');
-  for (const m of messages) await c.command('APPEND INBOX ', m);
-  await c.command('SELECT INBOX');
+  await command(c, 'LOGIN bob secret');
+  for (const m of messages) await command(c, 'APPEND INBOX ', m);
+  await command(c, 'SELECT INBOX');
   return c;
 }

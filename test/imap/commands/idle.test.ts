@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ImapFlow } from 'imapflow';
-import { imapServer } from './setup.ts';
+import { imapServer } from '../setup.ts';
 
 test('IDLE reports a message delivered over SMTP within 1 s (raw client and imapflow)', async (t) => {
   const s = await imapServer(t);

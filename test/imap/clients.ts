@@ -75,3 +75,30 @@ export function flow(
   t.after(() => c.close());
   return c;
 }
+
+/**
+ * An imapflow `logger` that reports when imapflow's IDLE was acknowledged by the server's "+" (imapflow logs
+ * "Initiated IDLE" from its continuation handler): `idleAcknowledged()` resolves at the next such moment. Pass
+ * `logger` in the ImapFlow options. A change made before the "+" could be reported on the IDLE's start rather
+ * than during it, so tests that want a notification *during* IDLE wait for this.
+ */
+export function idleWatch(timeoutMs = 10_000) {
+  const waiters: (() => void)[] = [];
+  const onLog = (o: unknown) => {
+    if (typeof (o as { msg?: unknown })?.msg === 'string' && (o as { msg: string }).msg.startsWith('Initiated IDLE'))
+      for (const w of waiters.splice(0)) w();
+  };
+  const logger = { debug: onLog, info: onLog, warn: () => {}, error: () => {}, trace: () => {} };
+  const idleAcknowledged = () =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`imapflow's IDLE not acknowledged in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  return { logger, idleAcknowledged };
+}

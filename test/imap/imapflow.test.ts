@@ -10,20 +10,22 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { message } from '../helpers/smtp.ts';
-import { flow } from './clients.ts';
+import { assertRelative } from '../helpers/wait.ts';
+import { flow, idleWatch } from './clients.ts';
 import { imapServer } from './setup.ts';
 import { MIXED, userRoot } from './shared.ts';
 
 test('a Thunderbird-like session with imapflow', async (t) => {
   const s = await imapServer(t);
   await s.deliver('bob@example.com', MIXED);
+  const watch = idleWatch();
   const flow = new ImapFlow({
     host: '127.0.0.1',
     port: s.ports.imaps,
     secure: true,
     tls: { rejectUnauthorized: false },
     auth: { user: 'bob@example.com', pass: 'password123' },
-    logger: false,
+    logger: watch.logger,
   });
   await flow.connect();
   t.after(() => flow.close());
@@ -58,14 +60,19 @@ test('a Thunderbird-like session with imapflow', async (t) => {
     assert.ok(part.content);
     for await (const ch of part.content) chunks.push(ch as Buffer);
     assert.equal(Buffer.concat(chunks).toString(), 'Plain body.');
-    // IDLE gets a new message within 1 s.
-    const exists = new Promise<number>((resolve) => flow.on('exists', (e: { count: number }) => resolve(e.count)));
+    // IDLE gets a new message about as soon as it is delivered (relative to the delivery's own time).
+    const exists = new Promise<{ count: number; at: number }>((resolve) =>
+      flow.on('exists', (e: { count: number }) => resolve({ count: e.count, at: performance.now() })),
+    );
+    const acknowledged = watch.idleAcknowledged();
     const idling = flow.idle();
-    await new Promise((r) => setTimeout(r, 100));
-    const t0 = Date.now();
+    await acknowledged; // the server answered "+": the delivery below happens during IDLE
+    const t0 = performance.now();
     await s.deliver('bob@example.com');
-    assert.equal(await exists, 2);
-    assert.ok(Date.now() - t0 < 1000);
+    const delivered = performance.now() - t0;
+    const ev = await exists;
+    assert.equal(ev.count, 2);
+    assertRelative(ev.at - t0, delivered, 'exists event after the delivery began');
     await flow.messageMove('1', 'Trash');
     await idling.catch(() => {});
     await flow.messageFlagsAdd('1', ['\\Deleted']);

@@ -11,6 +11,7 @@ test('imap.idle_timeout: an idle session is logged out with BYE; a command resta
   const c = await s.raw({ login: 'bob@example.com' });
   const start = Date.now();
   for (let i = 0; i < 4; i++) {
+    // Deliberately lets time pass (half the timeout): the commands must keep the session alive past 0.6 s.
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await c.cmd('NOOP')).tagged, `A${i + 2} OK NOOP completed`);
   }

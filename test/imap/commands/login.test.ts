@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { waitUntil } from '../../helpers/wait.ts';
 import { PASSWORD } from '../clients.ts';
 import { imapServer } from '../setup.ts';
 
@@ -58,10 +59,16 @@ test('imap.max_sessions_per_user: the session over the limit gets NO [LIMIT]; a 
   // Another user is not affected.
   await s.raw({ login: 'carol@example.com' });
   await a.cmd('LOGOUT');
+  await a.waitClosed();
+  // The slot is released when the server has finished with the closed session: retry until then (deadline).
   let r = '';
-  for (let i = 0; i < 50 && !/ OK /.test(r); i++) {
-    r = (await c.cmd(`LOGIN bob@example.com ${PASSWORD}`)).tagged;
-    if (!/ OK /.test(r)) await new Promise((res) => setTimeout(res, 20));
-  }
+  await waitUntil(
+    async () => {
+      r = (await c.cmd(`LOGIN bob@example.com ${PASSWORD}`)).tagged;
+      return / OK /.test(r);
+    },
+    'the freed session slot',
+    { intervalMs: 20, detail: () => r },
+  );
   assert.match(r, /^A\d+ OK \[CAPABILITY/);
 });

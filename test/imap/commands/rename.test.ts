@@ -86,8 +86,9 @@ test('a folder deleted or renamed away can be created again and used; other sess
   // b has Bar selected while a renames it: b's FETCH still finds the file, b's EXPUNGE removes it.
   const b = await s.raw({ login: 'bob@example.com' });
   await b.cmd('SELECT Bar');
+  const renamed = s.nextChange('renamed');
   assert.match((await a.cmd('RENAME Bar Work/Bar')).tagged, /OK/);
-  await new Promise((r) => setTimeout(r, 50));
+  await renamed; // b's session has been handed the rename
   assert.match((await b.cmd('FETCH 1 BODY.PEEK[]')).raw, /BODY\[\] \{5\}\r\nHello\)/);
   await b.cmd('STORE 1 +FLAGS.SILENT (\\Deleted)');
   await b.cmd('EXPUNGE');

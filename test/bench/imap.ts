@@ -24,17 +24,18 @@
  * server under node --cpu-prof; the profile is written to DIR when it stops), --keep (leave the data folder).
  *
  * Client and server run on the same machine and compete for its cores (2 on the reference box): the figures are
- * for both together; the client is a lean raw IMAP client (one parser pass per chunk, no per-line promises).
+ * for both together; the client is the tests' raw IMAP client (test/helpers/imap.ts: one parser pass per chunk, no
+ * per-line promises).
  * Not part of `npm test`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
+import { RawImap } from '../helpers/imap.ts';
 import { freePorts } from '../helpers/ports.ts';
 import { BIN, waitForReady } from '../helpers/server.ts';
 import { dotStuff, RawSmtp } from '../helpers/smtp.ts';
@@ -73,132 +74,28 @@ const PASSWORD = 'bench-password';
 const DOMAIN = 'bench.example';
 const userEmail = (i: number) => `u${i}@${DOMAIN}`;
 
-// ---- a lean raw IMAP client ----------------------------------------------------------------------------------
+// ---- sessions over the tests' raw IMAP client (test/helpers/imap.ts) ---------------------------------------------
 
-interface Pending {
-  tag: string;
-  resolve(tagged: string): void;
-  reject(e: Error): void;
-  /** Called for each untagged line while this command runs (first line segment only, literals skipped). */
-  onUntagged?: (line: string) => void;
-}
-
+/** A benchmark session: the raw client, plus what the server last told this connection the mailbox holds. */
 class Imap {
-  private buf: Buffer = Buffer.alloc(0);
-  private lineStart = 0;
-  private scanFrom = 0;
-  private firstSegment: string | null = null;
-  private pending: Pending | null = null;
-  private onContinuation: (() => void) | null = null;
-  private n = 0;
-  /** What the server last told this connection the mailbox holds. */
   exists = 0;
-  /** Untagged lines outside any command (IDLE notifications). */
-  onUnsolicited: ((line: string) => void) | null = null;
-  closed = false;
-  greeted: Promise<void>;
-  private greetHook: (() => void) | null = null;
+  private constructor(readonly raw: RawImap) {}
 
-  constructor(readonly socket: net.Socket) {
-    socket.setNoDelay(true);
-    this.greeted = new Promise((r) => {
-      this.greetHook = r;
-    });
-    socket.on('data', (d: Buffer) => this.onData(d));
-    socket.on('close', () => {
-      this.closed = true;
-      this.pending?.reject(new Error('connection closed'));
-      this.pending = null;
-    });
-    socket.on('error', () => {});
+  static async connect(port: number): Promise<Imap> {
+    return new Imap(await RawImap.connect(port));
   }
 
-  static connect(port: number): Promise<Imap> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('error', reject);
-      s.once('connect', () => {
-        s.off('error', reject);
-        const c = new Imap(s);
-        c.greeted.then(() => resolve(c));
-      });
-    });
-  }
-
-  private onData(d: Buffer): void {
-    if (this.lineStart >= this.buf.length) {
-      this.buf = d;
-      this.scanFrom -= this.lineStart;
-      this.lineStart = 0;
-      if (this.scanFrom < 0) this.scanFrom = 0;
-    } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.lineStart), d]);
-      this.scanFrom -= this.lineStart;
-      this.lineStart = 0;
-    }
-    for (;;) {
-      const i = this.buf.indexOf('\r\n', this.scanFrom);
-      if (i < 0) {
-        this.scanFrom = Math.max(this.scanFrom, this.buf.length - 1);
-        return;
-      }
-      // A literal announced at the end of this segment: skip its bytes and keep scanning the same line.
-      if (i > 0 && this.buf[i - 1] === 0x7d /* } */) {
-        const open = this.buf.lastIndexOf(0x7b /* { */, i - 1);
-        const len = open >= this.scanFrom ? Number(this.buf.toString('latin1', open + 1, i - 1)) : Number.NaN;
-        if (Number.isInteger(len)) {
-          if (this.buf.length < i + 2 + len) return; // wait for the rest of the literal (scanFrom unchanged)
-          if (this.firstSegment === null) this.firstSegment = this.buf.toString('latin1', this.lineStart, i);
-          this.scanFrom = i + 2 + len;
-          continue;
-        }
-      }
-      const line = this.firstSegment ?? this.buf.toString('latin1', this.lineStart, i);
-      this.firstSegment = null;
-      this.lineStart = this.scanFrom = i + 2;
-      this.onLine(line);
-    }
-  }
-
-  private onLine(line: string): void {
-    if (line.startsWith('* ')) {
-      if (this.greetHook) {
-        const g = this.greetHook;
-        this.greetHook = null;
-        g();
-        return;
-      }
+  /** Sends a command (with any literal already inline, LITERAL+), no timeout; resolves with its tagged line. */
+  async cmd(command: string | Buffer): Promise<string> {
+    const r = await this.raw.cmd(command, 0);
+    for (const line of r.lines) {
       const m = /^\* (\d+) (EXISTS|EXPUNGE)/.exec(line);
       if (m) {
         if (m[2] === 'EXISTS') this.exists = Number(m[1]);
         else this.exists--;
       }
-      if (this.pending?.onUntagged) this.pending.onUntagged(line);
-      else if (!this.pending && this.onUnsolicited) this.onUnsolicited(line);
-      return;
     }
-    if (line.startsWith('+')) {
-      const c = this.onContinuation;
-      this.onContinuation = null;
-      c?.();
-      return;
-    }
-    const p = this.pending;
-    if (p && line.startsWith(`${p.tag} `)) {
-      this.pending = null;
-      p.resolve(line);
-    }
-  }
-
-  /** Sends a command (with any literal already inline, LITERAL+) and resolves with its tagged line. */
-  cmd(command: string | Buffer, onUntagged?: (line: string) => void): Promise<string> {
-    if (this.closed) return Promise.reject(new Error('connection closed'));
-    const tag = `a${++this.n}`;
-    return new Promise((resolve, reject) => {
-      this.pending = { tag, resolve, reject, onUntagged };
-      if (typeof command === 'string') this.socket.write(`${tag} ${command}\r\n`);
-      else this.socket.write(Buffer.concat([Buffer.from(`${tag} `), command, Buffer.from('\r\n')]));
-    });
+    return r.tagged;
   }
 
   async ok(command: string | Buffer): Promise<string> {
@@ -208,17 +105,19 @@ class Imap {
   }
 
   /** Enters IDLE; resolves once the server answered "+ idling". Untagged lines then go to onUnsolicited. */
-  idle(): Promise<void> {
-    const tag = `a${++this.n}`;
-    return new Promise((resolve) => {
-      this.onContinuation = resolve;
-      this.pending = null;
-      this.socket.write(`${tag} IDLE\r\n`);
-    });
+  async idle(): Promise<void> {
+    this.raw.write(`${this.raw.nextTag()} IDLE\r\n`);
+    const l = await this.raw.readLine();
+    if (!l.startsWith('+')) throw new Error(`IDLE: ${l}`);
+  }
+
+  /** Untagged lines outside any command (IDLE notifications). */
+  set onUnsolicited(fn: ((line: string) => void) | null) {
+    this.raw.onUnsolicited(fn);
   }
 
   close(): void {
-    this.socket.destroy();
+    this.raw.close();
   }
 }
 

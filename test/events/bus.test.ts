@@ -45,7 +45,7 @@ test('a buffered stream keeps order, drops past its capacity and reports the gap
   const bus = createEventBus();
   const it = bus.stream('domain.changed', { capacity: 3, filter: (e) => e.name !== 'skip' });
   for (const n of ['1', 'skip', '2', '3', '4', '5', '6']) bus.publish('domain.changed', change(n));
-  await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setImmediate(r)); // publish hands events over on the next check phase: they are in
   const got: string[] = [];
   for (let i = 0; i < 4; i++) {
     const { value } = await it.next();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { test } from 'node:test';
 import pino from 'pino';
 import WebSocket from 'ws';
@@ -7,6 +8,7 @@ import { createGraphQL } from '../../src/graphql/server.ts';
 import { createHttpServer, sendJson } from '../../src/http/server.ts';
 import { ok, wsClient, wsSubscribe } from '../helpers/graphql.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { subscribed } from '../helpers/wait.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -29,7 +31,7 @@ async function deferredApi(t: { after(fn: () => unknown): void }, services: Para
     await http.close(0);
   });
   const { port } = http.server.address() as { port: number };
-  return { api: `http://127.0.0.1:${port}`, finish, closeWs };
+  return { api: `http://127.0.0.1:${port}`, finish, closeWs, server: http.server };
 }
 
 test('requests and WebSocket upgrades on /graphql made while GraphQL loads are served once it has loaded', async (t) => {
@@ -45,12 +47,14 @@ test('requests and WebSocket upgrades on /graphql made while GraphQL loads are s
 
   const health = await fetch(`${api}/health`);
   assert.equal(health.status, 200, '/health does not wait for GraphQL');
+  // Deliberately lets time pass: proves the query is still unanswered (nothing to wait for).
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(answered, false, 'the query waits for the load');
 
+  const listeners = app.bus.listenerCount('domain.changed');
   finish(true);
   assert.equal((await query).domains.totalCount, 0);
-  await new Promise((r) => setTimeout(r, 200)); // the subscription is registered
+  await subscribed(app.bus, 'domain.changed', listeners); // the subscription is registered
   await ok(api, 'mutation { createDomain(name: "late.example") { __typename } }');
   const ev = await sub.next();
   assert.equal(ev.data.configChanged.domain, 'late.example');
@@ -58,7 +62,8 @@ test('requests and WebSocket upgrades on /graphql made while GraphQL loads are s
 
 test('a GraphQL load that fails answers 500 and closes upgrades; other upgrade paths get 404', async (t) => {
   const { app } = await startTestServer(t);
-  const { api, finish } = await deferredApi(t, app.services);
+  const { api, finish, server } = await deferredApi(t, app.services);
+  const arrived = Promise.all([once(server, 'request'), once(server, 'upgrade')]);
   const pending = fetch(`${api}/graphql`, {
     method: 'POST',
     body: '{}',
@@ -69,7 +74,7 @@ test('a GraphQL load that fails answers 500 and closes upgrades; other upgrade p
     ws.once('error', (e) => resolve(`error: ${e.message}`));
     ws.once('open', () => resolve('open'));
   });
-  await new Promise((r) => setTimeout(r, 50));
+  await arrived; // both are waiting for the load
   finish(false);
   assert.equal((await pending).status, 500);
   assert.match(await wsEnd, /^error: /);
@@ -83,13 +88,15 @@ test('a GraphQL load that fails answers 500 and closes upgrades; other upgrade p
 
 test('closing the API before GraphQL has loaded does not wait for the load; a waiting upgrade is dropped', async (t) => {
   const { app } = await startTestServer(t);
-  const { api, closeWs } = await deferredApi(t, app.services); // the load never finishes (start-up aborted)
+  const { api, closeWs, server } = await deferredApi(t, app.services); // the load never finishes (start-up aborted)
+  const upgrade = once(server, 'upgrade');
   const ws = new WebSocket(`${api.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
   const ended = new Promise<string>((resolve) => {
     ws.once('error', (e) => resolve(`error: ${e.message}`));
     ws.once('open', () => resolve('open'));
   });
-  await new Promise((r) => setTimeout(r, 100));
+  await upgrade; // the upgrade is waiting for the load
+  // The 2 s is a deadline for a hang (the load never finishes), not a speed requirement.
   const closed = await Promise.race([
     closeWs().then(() => 'closed'),
     new Promise((r) => setTimeout(() => r('still waiting after 2 s'), 2000)),

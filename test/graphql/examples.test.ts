@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { parse } from 'graphql';
 import { gql, wsClient, wsSubscribe } from '../helpers/graphql.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { subscribed } from '../helpers/wait.ts';
 
 const dir = new URL('../../examples/graphql/', import.meta.url);
 const load = (name: string) => {
@@ -28,13 +29,15 @@ test('every operation in examples/graphql runs against a live server', async (t)
   const ran = new Set<string>();
   const client = wsClient(api);
   t.after(() => client.dispose());
+  const listeners = { delivery: app.bus.listenerCount('delivery'), domain: app.bus.listenerCount('domain.changed') };
   const deliveries = wsSubscribe(client, load('watch-deliveries.graphql').text, {
     domain: 'example.com',
     afterId: null,
   });
   const config = wsSubscribe(client, load('watch-config.graphql').text, { domain: 'example.com' });
   ran.add('watch-deliveries.graphql').add('watch-config.graphql');
-  await new Promise((r) => setTimeout(r, 200));
+  await subscribed(app.bus, 'delivery', listeners.delivery);
+  await subscribed(app.bus, 'domain.changed', listeners.domain);
 
   assert.equal((await run('create-domain.graphql')).createDomain.__typename, 'Domain');
   const tight = (await run('tighten-spam-policy.graphql')).updateDomainSecurity;

@@ -4,8 +4,6 @@
  * synchronous child call would block the event loop that has to answer it.
  */
 import { execFile } from 'node:child_process';
-import net from 'node:net';
-import tls from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 
 /** /usr/bin/python3 explicitly: `python3` on PATH may be a pyenv build. */
@@ -79,94 +77,28 @@ export function flow(
 }
 
 /**
- * A minimal line client whose socket can be upgraded with STARTTLS (RawImap cannot): `lines()` returns what
- * arrived so far, `waitFor(re)` waits until a received line matches.
+ * An imapflow `logger` that reports when imapflow's IDLE was acknowledged by the server's "+" (imapflow logs
+ * "Initiated IDLE" from its continuation handler): `idleAcknowledged()` resolves at the next such moment. Pass
+ * `logger` in the ImapFlow options. A change made before the "+" could be reported on the IDLE's start rather
+ * than during it, so tests that want a notification *during* IDLE wait for this.
  */
-export class UpgradableImap {
-  received: string[] = [];
-  private partial = '';
-  private waiters: (() => void)[] = [];
-  closed = false;
-
-  private constructor(public socket: net.Socket) {
-    this.attach(socket);
-  }
-
-  private attach(socket: net.Socket): void {
-    socket.on('data', (d: Buffer) => {
-      this.partial += d.toString('latin1');
-      const parts = this.partial.split('\r\n');
-      this.partial = parts.pop()!;
-      this.received.push(...parts);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    socket.on('error', () => {});
-  }
-
-  static async connect(port: number): Promise<UpgradableImap> {
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    const c = new UpgradableImap(socket);
-    await c.waitFor(/^\* OK/);
-    return c;
-  }
-
-  write(s: string): void {
-    this.socket.write(s);
-  }
-
-  async waitFor(re: RegExp, timeoutMs = 5000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.received.find((l) => re.test(l));
-      if (hit) return hit;
-      if (this.closed) throw new Error(`closed before ${re}; got ${JSON.stringify(this.received)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timeout waiting for ${re}; got ${JSON.stringify(this.received)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
+export function idleWatch(timeoutMs = 10_000) {
+  const waiters: (() => void)[] = [];
+  const onLog = (o: unknown) => {
+    if (typeof (o as { msg?: unknown })?.msg === 'string' && (o as { msg: string }).msg.startsWith('Initiated IDLE'))
+      for (const w of waiters.splice(0)) w();
+  };
+  const logger = { debug: onLog, info: onLog, warn: () => {}, error: () => {}, trace: () => {} };
+  const idleAcknowledged = () =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`imapflow's IDLE not acknowledged in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
       });
-    }
-  }
-
-  /** Starts TLS on the same socket; returns the TLS socket's protocol. Lines received so far are kept. */
-  async startTls(): Promise<string> {
-    this.socket.removeAllListeners('data');
-    this.socket.removeAllListeners('close');
-    const secure = tls.connect({ socket: this.socket, rejectUnauthorized: false });
-    await new Promise<void>((resolve, reject) => {
-      secure.once('secureConnect', resolve);
-      secure.once('error', reject);
     });
-    this.socket = secure;
-    this.partial = '';
-    this.attach(secure);
-    return secure.getProtocol() ?? '';
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-/** Waits until `check()` is truthy (polling), or fails with `what`. */
-export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  return { logger, idleAcknowledged };
 }

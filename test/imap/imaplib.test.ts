@@ -1,13 +1,17 @@
 /**
  * A complete Python imaplib session (a child process, run asynchronously): login, select, search, fetch, store
  * (system flags and keywords, added and removed), copy, expunge, logout; the server state is checked after it.
+ * And mailbox management with imaplib: create, list, rename, status, unsubscribe/lsub, delete, namespace (moved
+ * from test/imap/mailboxes.test.ts).
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { message } from '../helpers/smtp.ts';
 import { PASSWORD, pythonOk } from './clients.ts';
 import { imapServer } from './setup.ts';
+import { userRoot } from './shared.ts';
 
 const FLOW = `
 import imaplib, sys, json
@@ -102,4 +106,46 @@ test('Python imaplib: login, select, search, fetch, store, copy, expunge, logout
       ['gamma', []],
     ],
   );
+});
+
+const IMAPLIB_MAILBOXES = `
+import imaplib, sys, json
+m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+m.login(sys.argv[2], sys.argv[3])
+out = {}
+out['create'] = m.create('Reports/2024')[0]
+out['dup'] = m.create('Reports/2024')
+out['list'] = [l.decode() for l in m.list('""', 'Reports*')[1]]
+out['rename'] = m.rename('Reports', 'Archive/Reports')[0]
+out['after'] = [l.decode() for l in m.list('Archive/', '*')[1]]
+out['status'] = m.status('Archive/Reports/2024', '(MESSAGES UIDNEXT)')[1][0].decode()
+out['unsub'] = m.unsubscribe('Archive/Reports/2024')[0]
+out['lsub'] = [l.decode() for l in m.lsub('""', 'Archive/*')[1] if l]
+out['delete'] = m.delete('Archive/Reports/2024')[0]
+out['delete_again'] = m.delete('Archive/Reports/2024')
+out['namespace'] = m.namespace()[1][0].decode()
+m.logout()
+print(json.dumps(out, default=lambda b: b.decode() if isinstance(b, bytes) else str(b)))
+`;
+
+test('Python imaplib: create, list, rename, status, unsubscribe/lsub, delete, namespace', async (t) => {
+  const s = await imapServer(t);
+  const out = JSON.parse(await pythonOk(IMAPLIB_MAILBOXES, [s.ports.imap, 'bob@example.com', PASSWORD]));
+  assert.equal(out.create, 'OK');
+  assert.deepEqual(out.dup, ['NO', ['[ALREADYEXISTS] Mailbox Reports/2024 already exists']]);
+  assert.deepEqual(out.list, ['(\\HasChildren) "/" "Reports"', '(\\HasNoChildren) "/" "Reports/2024"']);
+  assert.equal(out.rename, 'OK');
+  assert.deepEqual(out.after, [
+    '(\\HasChildren) "/" "Archive/Reports"',
+    '(\\HasNoChildren) "/" "Archive/Reports/2024"',
+  ]);
+  assert.equal(out.status, '"Archive/Reports/2024" (MESSAGES 0 UIDNEXT 1)');
+  assert.equal(out.unsub, 'OK');
+  assert.deepEqual(out.lsub, ['(\\HasChildren) "/" "Archive/Reports"']);
+  assert.equal(out.delete, 'OK');
+  assert.deepEqual(out.delete_again, ['NO', ['[NONEXISTENT] Mailbox Archive/Reports/2024 does not exist']]);
+  assert.equal(out.namespace, '(("" "/")) NIL NIL');
+  const root = userRoot(s, 'bob@example.com');
+  assert.ok(existsSync(join(root, '.Archive.Reports')) && !existsSync(join(root, '.Reports')));
+  assert.ok(!existsSync(join(root, '.Archive.Reports.2024')));
 });

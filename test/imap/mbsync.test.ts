@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSyn
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { message } from '../helpers/smtp.ts';
-import { which } from '../helpers/tools.ts';
+import { needTool } from '../helpers/tools.ts';
 import { PASSWORD, run } from './clients.ts';
 import { imapServer } from './setup.ts';
 
@@ -35,8 +35,8 @@ function localMessages(dir: string): LocalMsg[] {
 }
 
 test('mbsync syncs INBOX both ways: pull, push of local changes, pull of server changes, then nothing to do', async (t) => {
-  const mbsync = which('mbsync');
-  if (!mbsync) return t.skip('mbsync is not installed (apt-get install isync)');
+  const mbsync = needTool(t, 'mbsync', 'isync');
+  if (!mbsync) return;
   const s = await imapServer(t);
   const email = 'bob@example.com';
   const local = join(s.dir, 'local');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { hold, release } from '../../src/store/held.ts';
 import { message } from '../helpers/smtp.ts';
+import { waitUntil } from '../helpers/wait.ts';
 import { imapServer } from './setup.ts';
 
 test('files another program put into new/ and cur/ are indexed with their flags; a file Mailyard is placing is not', async (t) => {
@@ -115,7 +116,8 @@ test('a big migrated folder is indexed in chunks: other sessions are answered me
     order.push('select');
     return r;
   });
-  await new Promise((r) => setTimeout(r, 50));
+  // The pickup is under way once its first chunk is in the index.
+  await waitUntil(() => s.inbox('bob@example.com').rows.length > 0, 'the first indexed chunk', { intervalMs: 5 });
   // Another session's command on another folder is answered while the pickup is still going.
   const noop = other.cmd('STATUS Sent (MESSAGES)').then((r) => {
     order.push('other');

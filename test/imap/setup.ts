@@ -1,5 +1,6 @@
 // An IMAP test server: the SMTP test server (example.com: bob, carol; other.example: dave; password123) plus
 // helpers to deliver mail over real SMTP and to open raw IMAP connections.
+import type { Topics } from '../../src/events/topics.ts';
 import { RawImap } from '../helpers/imap.ts';
 import { message, RawSmtp } from '../helpers/smtp.ts';
 import { mailServer } from '../smtp/setup.ts';
@@ -29,5 +30,23 @@ export async function imapServer(t: { after(fn: () => unknown): void }, over: Re
       c.socket.destroy();
     }
   };
-  return { ...s, raw, deliver };
+  /**
+   * Resolves with the next `mailbox.changed` event of `kind` (subscribe before the action that causes it). The
+   * IMAP hub subscribed at start-up, before this, and the bus calls listeners in order: when this resolves, every
+   * session with the mailbox selected has been handed the change.
+   */
+  const nextChange = (kind: Topics['mailbox.changed']['kind'], timeoutMs = 10_000) =>
+    new Promise<Topics['mailbox.changed']>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no mailbox.changed ${kind} event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = s.app.bus.subscribe('mailbox.changed', (c) => {
+        if (c.kind !== kind) return;
+        off();
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+  return { ...s, raw, deliver, nextChange };
 }

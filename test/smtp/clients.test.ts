@@ -8,14 +8,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { which } from '../helpers/tools.ts';
+import { needTool } from '../helpers/tools.ts';
 import { mailServer } from './setup.ts';
 
 const run = promisify(execFile);
 
 test('swaks with STARTTLS delivers; an unknown recipient gets 550 5.1.1', async (t) => {
-  const swaks = which('swaks');
-  if (!swaks) return t.skip('swaks is not installed (apt-get install swaks)');
+  const swaks = needTool(t, 'swaks', 'swaks');
+  if (!swaks) return;
   const { ports, inbox } = await mailServer(t);
   const base = [
     '--server',
@@ -50,8 +50,8 @@ test('swaks with STARTTLS delivers; an unknown recipient gets 550 5.1.1', async 
 });
 
 test('curl smtp:// with --ssl-reqd delivers a file to two recipients', async (t) => {
-  const curl = which('curl');
-  if (!curl) return t.skip('curl is not installed');
+  const curl = needTool(t, 'curl', 'curl');
+  if (!curl) return;
   const { ports, inbox, dir } = await mailServer(t);
   const file = join(dir, 'mail.eml');
   writeFileSync(file, 'From: alice@remote.example\r\nSubject: from curl\r\n\r\nHello from curl.\r\n');
@@ -86,8 +86,8 @@ test('curl smtp:// with --ssl-reqd delivers a file to two recipients', async (t)
 });
 
 test("Postfix's smtp-source: 200 messages over 10 concurrent sessions are all stored and indexed", async (t) => {
-  const source = which('smtp-source');
-  if (!source) return t.skip('smtp-source is not installed (apt-get install postfix)');
+  const source = needTool(t, 'smtp-source', 'postfix');
+  if (!source) return;
   const { ports, inbox, curDir } = await mailServer(t);
   await run(source, [
     '-s',

@@ -1,5 +1,6 @@
 // A server with example.com (users bob, carol; alias sales -> bob + a remote partner) and other.example (dave).
 import { startTestServer } from '../helpers/server.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 export async function mailServer(t: { after(fn: () => unknown): void }, over: Record<string, unknown> = {}) {
   const s = await startTestServer(t, over);
@@ -19,11 +20,13 @@ export async function mailServer(t: { after(fn: () => unknown): void }, over: Re
     const [local, domain] = email.split('@');
     return `${s.config.storage.mail_dir}/${domain}/${local}/cur`;
   };
-  /** The spool name of an acknowledged message is removed just after the 250: wait for it. */
+  /** The spool name of an acknowledged message is removed just after the 250: wait for it (fails at a deadline). */
   const spoolSettled = async () => {
     const { readdirSync } = await import('node:fs');
     const spool = `${s.config.storage.mail_dir}/.spool`;
-    for (let i = 0; i < 100 && readdirSync(spool).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(() => readdirSync(spool).length === 0, 'an empty spool', {
+      detail: () => JSON.stringify(readdirSync(spool)),
+    });
   };
   return { ...s, inbox, curDir, spoolSettled };
 }

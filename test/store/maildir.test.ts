@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ensureMaildir, sweepTmp, TMP_MAX_AGE_MS } from '../../src/store/maildir.ts';
 import { tmpDir } from '../helpers/tmp.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const aged = (path: string, ms: number) => {
   const t = (Date.now() - ms) / 1000;
@@ -31,6 +32,6 @@ test('a folder used for the first time sweeps its tmp/ (leftovers of a crash dur
   writeFileSync(join(dir, 'tmp', 'new'), 'x');
   ensureMaildir(dir, false);
   for (const sub of ['cur', 'new', 'tmp']) assert.ok(existsSync(join(dir, sub)), sub);
-  for (let i = 0; i < 200 && existsSync(join(dir, 'tmp', 'old')); i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil(() => !existsSync(join(dir, 'tmp', 'old')), 'the sweep of tmp/old');
   assert.deepEqual(readdirSync(join(dir, 'tmp')), ['new']);
 });

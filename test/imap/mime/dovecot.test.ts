@@ -9,8 +9,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fetchSection, parsedMessage, parseSectionSpec } from '../../../src/imap/mime/index.ts';
 import type { Token } from '../../../src/imap/protocol/types.ts';
+import { unavailable } from '../../helpers/tools.ts';
 import { dovecotMissing, dovecotWith } from './dovecot.ts';
-import { fetchItems, normalise, show, type Wire } from './imapWire.ts';
+import { command, fetchItems, normalise, show, type Wire } from './imapWire.ts';
 
 const DIR = new URL('../../fixtures/mime/', import.meta.url);
 const files = readdirSync(DIR)
@@ -59,12 +60,12 @@ function sectionTokens(s: string): Token[] {
 
 test('ENVELOPE, BODY, BODYSTRUCTURE and BODY[section] match Dovecot 2.3 on every fixture', async (t) => {
   const missing = dovecotMissing();
-  if (missing) return t.skip(missing);
+  if (missing) return unavailable(t, missing);
   const raws = files.map((f) => readFileSync(new URL(f, DIR)));
   const imap = await dovecotWith(t, raws);
-  const items = fetchItems(await imap.command('FETCH 1:* (ENVELOPE BODY BODYSTRUCTURE)'));
+  const items = fetchItems(await command(imap, 'FETCH 1:* (ENVELOPE BODY BODYSTRUCTURE)'));
   const sectionItems = SECTIONS.map((s) => `BODY.PEEK[${s}]`).join(' ');
-  const sections = fetchItems(await imap.command(`FETCH 1:* (${sectionItems} BODY.PEEK[]<5.20>)`));
+  const sections = fetchItems(await command(imap, `FETCH 1:* (${sectionItems} BODY.PEEK[]<5.20>)`));
   const mismatches: string[] = [];
   const compare = (file: string, what: string, ours: Wire, theirs: Wire | undefined) => {
     try {

@@ -11,10 +11,12 @@ import type { TestContext } from 'node:test';
 import { writeDovecotConf } from '../../helpers/dovecot.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { MAIL_UID, which } from '../../helpers/tools.ts';
+import { waitUntil } from '../../helpers/wait.ts';
 
 export { dovecotMissing } from '../../helpers/dovecot.ts';
 
-import { RawImap } from './imapWire.ts';
+import { RawImap } from '../../helpers/imap.ts';
+import { command } from './imapWire.ts';
 
 /** Starts Dovecot, appends the messages to INBOX, selects it and returns a logged-in client. */
 export async function dovecotWith(t: TestContext, messages: Buffer[]): Promise<RawImap> {
@@ -32,20 +34,24 @@ export async function dovecotWith(t: TestContext, messages: Buffer[]): Promise<R
   const port = await freePort();
   const conf = writeDovecotConf(dir, { port, mailLocation: 'maildir:~/Maildir', login: 'bob', home });
   execFileSync(which('dovecot')!, ['-c', conf], { stdio: 'ignore' });
-  let client: RawImap | undefined;
-  for (let i = 0; !client; i++) {
-    try {
-      client = await RawImap.connect(port);
-    } catch (e) {
-      const log = existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : '';
-      if (i > 50) throw new Error(`Dovecot did not come up: ${(e as Error).message}\n${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  const c = client;
+  // The daemon forks and then starts listening: connect as soon as it accepts (deadline; the log on failure).
+  let error = '';
+  const c = await waitUntil(
+    () =>
+      RawImap.connect(port).catch((e: Error) => {
+        error = e.message;
+        return null;
+      }),
+    'Dovecot to accept connections',
+    {
+      intervalMs: 50,
+      detail: () =>
+        `${error}\n${existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : ''}`,
+    },
+  );
   t.after(() => c.close());
-  await c.command('LOGIN bob secret');
-  for (const m of messages) await c.command('APPEND INBOX ', m);
-  await c.command('SELECT INBOX');
+  await command(c, 'LOGIN bob secret');
+  for (const m of messages) await command(c, 'APPEND INBOX ', m);
+  await command(c, 'SELECT INBOX');
   return c;
 }

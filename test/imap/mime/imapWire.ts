@@ -1,11 +1,11 @@
 /**
- * Test-only IMAP wire helpers for the differential tests: a minimal raw client (tagged commands, responses
- * collected with their literals), a response parser into a normalised JS tree, and the same normalisation of
+ * Test-only IMAP wire helpers for the differential tests: commands over the raw client of test/helpers/imap.ts
+ * with their responses parsed into a normalised JS tree, and the same normalisation of
  * Mailyard's ImapValue. Normal form: NIL -> null, numbers -> number, atoms -> { atom: UPPER-CASED },
  * quoted strings and literals -> Buffer (so "quoted vs literal" never matters), lists -> arrays.
  */
-import net from 'node:net';
 import { Adjacent, Atom, type ImapValue } from '../../../src/imap/protocol/types.ts';
+import type { RawImap } from '../../helpers/imap.ts';
 
 export type Wire = null | number | { atom: string } | Buffer | Wire[];
 
@@ -98,71 +98,23 @@ export function parseLine(buf: Buffer, pos: number): { items: Wire[]; next: numb
   return null;
 }
 
-/** A minimal IMAP client: `command()` sends a tagged command and resolves with the parsed response lines. */
-export class RawImap {
-  private buf = Buffer.alloc(0);
-  private waiter: (() => void) | null = null;
-  private n = 0;
-  private constructor(private readonly sock: net.Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.waiter?.();
-    });
-  }
-
-  static async connect(port: number): Promise<RawImap> {
-    const sock = net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      sock.once('connect', resolve);
-      sock.once('error', reject);
-    });
-    const c = new RawImap(sock);
-    await c.readLines(() => true); // greeting
-    return c;
-  }
-
-  private async readLines(done: (line: Wire[]) => boolean): Promise<Wire[][]> {
-    const lines: Wire[][] = [];
-    for (;;) {
-      const parsed = parseLine(this.buf, 0);
-      if (parsed) {
-        this.buf = this.buf.subarray(parsed.next);
-        lines.push(parsed.items);
-        if (done(parsed.items)) return lines;
-        continue;
-      }
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('IMAP response timeout')), 10_000);
-        this.waiter = () => {
-          clearTimeout(timer);
-          this.waiter = null;
-          resolve();
-        };
-      });
-    }
-  }
-
-  /** Sends `tag command` (Buffers are sent as LITERAL+ literals) and returns all lines up to the tagged one. */
-  async command(...parts: (string | Buffer)[]): Promise<Wire[][]> {
-    const tag = `t${++this.n}`;
-    const out: Buffer[] = [Buffer.from(`${tag} `)];
-    for (const p of parts)
-      out.push(typeof p === 'string' ? Buffer.from(p) : Buffer.concat([Buffer.from(`{${p.length}+}\r\n`), p]));
-    out.push(Buffer.from('\r\n'));
-    this.sock.write(Buffer.concat(out));
-    const lines = await this.readLines((l) => {
-      const first = l[0];
-      return first !== null && typeof first === 'object' && 'atom' in first && first.atom === tag.toUpperCase();
-    });
-    const status = lines[lines.length - 1]![1];
-    if (!(status && typeof status === 'object' && 'atom' in status && status.atom === 'OK'))
-      throw new Error(`${tag} failed: ${lines.map((l) => l.map(show).join(' ')).join('\n')}`);
-    return lines.slice(0, -1);
-  }
-
-  close(): void {
-    this.sock.destroy();
-  }
+/**
+ * Sends `tag parts...` on `c` (Buffers go as LITERAL+ literals) and returns the response lines before the tagged
+ * one, parsed; throws unless the command succeeded.
+ */
+export async function command(c: RawImap, ...parts: (string | Buffer)[]): Promise<Wire[][]> {
+  const out = parts.map((p) =>
+    typeof p === 'string' ? Buffer.from(p) : Buffer.concat([Buffer.from(`{${p.length}+}\r\n`), p]),
+  );
+  const r = await c.cmd(Buffer.concat(out));
+  const lines = r.lines.map((l) => {
+    const parsed = parseLine(Buffer.from(`${l}\r\n`, 'latin1'), 0);
+    if (!parsed) throw new Error(`unparsable response line: ${JSON.stringify(l)}`);
+    return parsed.items;
+  });
+  if (!/^\S+ OK\b/i.test(r.tagged))
+    throw new Error(`${r.tagged}\n${lines.map((l) => l.map(show).join(' ')).join('\n')}`);
+  return lines;
 }
 
 /** The FETCH data items of `* n FETCH (...)` lines, keyed by message number then item name (upper-cased). */

@@ -1,11 +1,14 @@
-// STORE, SEARCH, COPY, MOVE, EXPUNGE, CLOSE/UNSELECT (RFC 3501 6.4, UIDPLUS, MOVE): index and Maildir agree
-// after each, with imapflow and a raw client.
+/**
+ * COPY and MOVE (src/imap/commands/copy.ts) with COPYUID, and in the same session EXPUNGE, UID EXPUNGE, CLOSE
+ * and UNSELECT (expunge.ts); imapflow's messageMove.
+ * (Moved from test/imap/messages.test.ts.)
+ */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { ImapFlow } from 'imapflow';
-import { message } from '../helpers/smtp.ts';
-import { imapServer } from './setup.ts';
+import { message } from '../../helpers/smtp.ts';
+import { imapServer } from '../setup.ts';
 
 async function flowFor(t: { after(fn: () => unknown): void }, port: number, user = 'bob@example.com') {
   const flow = new ImapFlow({
@@ -20,62 +23,6 @@ async function flowFor(t: { after(fn: () => unknown): void }, port: number, user
   t.after(() => flow.close());
   return flow;
 }
-
-test('STORE: +FLAGS/-FLAGS/FLAGS, .SILENT, keywords; index, FETCH and Maildir file names agree', async (t) => {
-  const s = await imapServer(t);
-  for (let i = 0; i < 3; i++) await s.deliver('bob@example.com', message(`m${i}`));
-  const c = await s.raw({ login: 'bob@example.com' });
-  await c.cmd('SELECT INBOX');
-  let r = await c.cmd('STORE 1:2 +FLAGS (\\Seen \\Flagged $Label1)');
-  assert.match(r.raw, /\* 1 FETCH \(FLAGS \(\\Seen \\Flagged \$Label1 \\Recent\)\)/);
-  assert.match(r.raw, /\* 2 FETCH \(FLAGS \(\\Seen \\Flagged \$Label1 \\Recent\)\)/);
-  r = await c.cmd('STORE 2 -FLAGS.SILENT (\\Flagged $label1)');
-  assert.equal(r.lines.length, 0);
-  r = await c.cmd('UID STORE 3 FLAGS (\\Answered \\Draft)');
-  assert.match(r.raw, /\* 3 FETCH \(UID 3 FLAGS \(\\Answered \\Draft \\Recent\)\)/);
-  r = await c.cmd('FETCH 1:3 (FLAGS)');
-  assert.match(r.raw, /\* 1 FETCH \(FLAGS \(\\Seen \\Flagged \$Label1 \\Recent\)\)/);
-  assert.match(r.raw, /\* 2 FETCH \(FLAGS \(\\Seen \\Recent\)\)/);
-  const names = readdirSync(s.curDir('bob@example.com')).sort();
-  assert.deepEqual(
-    names.map((n) => n.slice(n.indexOf(':2,'))),
-    [':2,FSa', ':2,S', ':2,DR'],
-  );
-  const rows = s.inbox('bob@example.com').rows;
-  assert.deepEqual(
-    rows.map((x) => [x.seen, x.flagged, x.answered, x.draft, x.keywords]),
-    [
-      [true, true, false, false, ['$Label1']],
-      [true, false, false, false, []],
-      [false, false, true, true, []],
-    ],
-  );
-  // Read-only mailboxes refuse STORE.
-  await c.cmd('EXAMINE INBOX');
-  assert.match((await c.cmd('STORE 1 +FLAGS (\\Deleted)')).tagged, /NO \[READ-ONLY\]/);
-});
-
-test('SEARCH and UID SEARCH over flags, headers and bodies; ESEARCH; imapflow search', async (t) => {
-  const s = await imapServer(t);
-  await s.deliver('bob@example.com', message('Quarterly report', 'Numbers attached.\r\n'));
-  await s.deliver('bob@example.com', message('Lunch?', 'Pizza at noon.\r\n'));
-  await s.deliver('bob@example.com', message('Re: Quarterly report', 'Looks good.\r\n'));
-  const c = await s.raw({ login: 'bob@example.com' });
-  await c.cmd('SELECT INBOX');
-  await c.cmd('STORE 2 +FLAGS (\\Seen)');
-  assert.match((await c.cmd('SEARCH SUBJECT quarterly')).raw, /\* SEARCH 1 3\r\n/);
-  assert.match((await c.cmd('SEARCH BODY pizza')).raw, /\* SEARCH 2\r\n/);
-  assert.match((await c.cmd('SEARCH UNSEEN NOT SUBJECT re:')).raw, /\* SEARCH 1\r\n/);
-  assert.match((await c.cmd('SEARCH OR SEEN TEXT "looks good"')).raw, /\* SEARCH 2 3\r\n/);
-  assert.match((await c.cmd('UID SEARCH 2:*')).raw, /\* SEARCH 2 3\r\n/);
-  assert.match((await c.cmd('SEARCH CHARSET UTF-8 SUBJECT "nothing like this"')).raw, /\* SEARCH\r\n/);
-  const e = await c.cmd('UID SEARCH RETURN (MIN MAX COUNT ALL) SUBJECT quarterly');
-  assert.match(e.raw, /\* ESEARCH \(TAG "A\d+"\) UID MIN 1 MAX 3 ALL 1,3 COUNT 2\r\n/);
-  const flow = await flowFor(t, s.ports.imap);
-  await flow.mailboxOpen('INBOX');
-  assert.deepEqual(await flow.search({ seen: false }, { uid: true }), [1, 3]);
-  assert.deepEqual(await flow.search({ subject: 'lunch' }), [2]);
-});
 
 test('COPY and MOVE with COPYUID; EXPUNGE and UID EXPUNGE; CLOSE expunges silently, UNSELECT does not', async (t) => {
   const s = await imapServer(t);

@@ -143,7 +143,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadResult {
   const source = file ?? EMBEDDED_SOURCE;
   const warnings: string[] = [];
 
-  let raw: Obj = file ? readYaml(file) : deepMerge({}, embeddedProfile as unknown as Obj);
+  let raw: Obj = file ? readYaml(file) : (structuredClone(embeddedProfile) as unknown as Obj);
   if (file) {
     const unknown: string[] = [];
     unknownKeys(raw, tree, unknown);

@@ -33,6 +33,14 @@ function tree(dir: string): string[] {
   return out;
 }
 
+const CREATE_USER = `mutation($e: String!) {
+  createUser(input: { email: $e, password: "password123" }) {
+    __typename
+    ... on User { email }
+    ... on ValidationError { fieldErrors { path } }
+  }
+}`;
+
 async function server(t: { after(fn: () => unknown): void }) {
   const s = await startTestServer(t);
   const created = await rest(s.api, 'POST', '/api/domains', { name: 'example.test', use_default_template: true });
@@ -61,11 +69,7 @@ test('REST and GraphQL refuse local parts with "/" or control characters (400 / 
       r.body.fields.map((f: { field: string }) => f.field),
       ['email'],
     );
-    const g = await gql(
-      api,
-      'mutation($e: String!) { createUser(input: { email: $e, password: "password123" }) { __typename ... on ValidationError { fieldErrors { path } } } }',
-      { e: email },
-    );
+    const g = await gql(api, CREATE_USER, { e: email });
     assert.equal(g.data.createUser.__typename, 'ValidationError', JSON.stringify(g));
     assert.deepEqual(g.data.createUser.fieldErrors[0].path, ['input', 'email']);
   }
@@ -126,7 +130,7 @@ const localChar = fc.oneof(
   { arbitrary: fc.constantFrom(...BAD), weight: 1 },
 );
 
-test('property: any generated local part is either refused with 400 or accepted, delivered over SMTP and read back over IMAP; nothing appears outside mail_dir', async (t) => {
+test('property: any generated local part, through REST or GraphQL, is either refused (400 / ValidationError naming the field) or accepted, delivered over SMTP and read back over IMAP; nothing appears outside mail_dir', async (t) => {
   const s = await server(t);
   const mailDir = s.config.storage.mail_dir;
   const dataDir = s.dir;
@@ -134,19 +138,33 @@ test('property: any generated local part is either refused with 400 or accepted,
   let accepted = 0;
   let refused = 0;
   await fc.assert(
-    fc.asyncProperty(fc.array(localChar, { minLength: 1, maxLength: 8 }), async (chars) => {
+    fc.asyncProperty(fc.array(localChar, { minLength: 1, maxLength: 8 }), fc.boolean(), async (chars, viaGraphql) => {
       const local = chars.join('');
       const email = `${local}@example.test`;
-      const r = await rest(s.api, 'POST', '/api/users', { email, password: 'password123' });
-      if (r.status === 409) return; // generated twice (case-insensitive duplicates)
-      if (r.status !== 201) {
-        assert.equal(r.status, 400, `${JSON.stringify(email)}: ${JSON.stringify(r.body)}`);
-        assert.equal(r.body.fields[0].field, 'email');
-        refused++;
-        return;
+      let stored: string;
+      if (viaGraphql) {
+        const g = await gql(s.api, CREATE_USER, { e: email });
+        const made = g.data?.createUser;
+        if (made?.__typename === 'ConflictError') return; // generated twice (case-insensitive duplicates)
+        if (made?.__typename !== 'User') {
+          assert.equal(made?.__typename, 'ValidationError', `${JSON.stringify(email)}: ${JSON.stringify(g)}`);
+          assert.deepEqual(made.fieldErrors[0].path, ['input', 'email']);
+          refused++;
+          return;
+        }
+        stored = made.email;
+      } else {
+        const r = await rest(s.api, 'POST', '/api/users', { email, password: 'password123' });
+        if (r.status === 409) return;
+        if (r.status !== 201) {
+          assert.equal(r.status, 400, `${JSON.stringify(email)}: ${JSON.stringify(r.body)}`);
+          assert.equal(r.body.fields[0].field, 'email');
+          refused++;
+          return;
+        }
+        stored = r.body.email as string;
       }
       accepted++;
-      const stored = r.body.email as string;
       const c = await RawSmtp.connect(s.ports.relay);
       try {
         await c.reply();
@@ -238,14 +256,18 @@ async function imapSession(port: number, user: string) {
   return { cmd, close: () => socket.destroy() };
 }
 
-test('IMAP: CREATE refuses control characters (BAD) and invalid modified UTF-7 (NO); RENAME names a missing source first', async (t) => {
+/** The server with bob@example.test, logged in over IMAP. */
+async function bobOverImap(t: { after(fn: () => unknown): void }) {
   const s = await server(t);
-  assert.equal(
-    (await rest(s.api, 'POST', '/api/users', { email: 'bob@example.test', password: 'password123' })).status,
-    201,
-  );
+  const made = await rest(s.api, 'POST', '/api/users', { email: 'bob@example.test', password: 'password123' });
+  assert.equal(made.status, 201);
   const c = await imapSession(s.ports.imap, 'bob@example.test');
   t.after(() => c.close());
+  return { s, c };
+}
+
+test('IMAP: CREATE refuses control characters (BAD) and invalid modified UTF-7 (NO); RENAME names a missing source first', async (t) => {
+  const { c } = await bobOverImap(t);
   for (const name of ['a\u0001b', 'a\tb', 'x\u007f'])
     assert.match(await c.cmd(`CREATE {${name.length}}\r\n${name}`), /^t\d+ BAD /m, JSON.stringify(name));
   for (const name of ['&', '&AGE', '&ZeVnLIqe', '&AGE-', 'caf\u00e9'])
@@ -263,13 +285,7 @@ test('IMAP: CREATE refuses control characters (BAD) and invalid modified UTF-7 (
 });
 
 test('property: a generated IMAP mailbox name is refused (BAD/NO) or created, listed exactly as sent, selectable, and its folder lies inside mail_dir', async (t) => {
-  const s = await server(t);
-  assert.equal(
-    (await rest(s.api, 'POST', '/api/users', { email: 'bob@example.test', password: 'password123' })).status,
-    201,
-  );
-  const c = await imapSession(s.ports.imap, 'bob@example.test');
-  t.after(() => c.close());
+  const { s, c } = await bobOverImap(t);
   const userDir = join(s.config.storage.mail_dir, 'example.test', 'bob');
   const chars = ['a', 'Z', '0', ' ', '.', '/', '&', '-', 'A', 'G', 'E', ',', '+', '\u0001', '\t', '\u00e9', '\\', '~'];
   let created = 0;
@@ -295,4 +311,46 @@ test('property: a generated IMAP mailbox name is refused (BAD/NO) or created, li
   );
   assert.deepEqual(outside, []);
   for (const d of readdirSync(userDir)) assert.ok(!d.includes('/'), d);
+});
+
+test('property: a generated RCPT local part (with a catch-all) is refused 5xx at RCPT or delivered: never a temporary failure, never a 451 after DATA', async (t) => {
+  const s = await server(t);
+  assert.equal(
+    (await rest(s.api, 'POST', '/api/users', { email: 'bob@example.test', password: 'password123' })).status,
+    201,
+  );
+  assert.equal(
+    (await rest(s.api, 'PUT', '/api/domains/example.test', { catchall_email: 'bob@example.test' })).status,
+    200,
+  );
+  const ascii = ['a', 'z', '0', '.', '+', '-', '_', '/', '\u0001', '\u007f', '\\', '%', '!', '~', '=', '#'];
+  const inbox = () => {
+    const u = s.app.repos.users.get('bob@example.test')!;
+    return s.app.repos.messages.uids(s.app.repos.mailboxes.get(u.id, 'INBOX')!.id).length;
+  };
+  let delivered = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.constantFrom(...ascii), { minLength: 1, maxLength: 8 }), async (cs) => {
+      const before = inbox();
+      // A session per address: smtp.max_errors refusals would end a shared one.
+      const c = await RawSmtp.connect(s.ports.relay);
+      try {
+        await c.reply();
+        await c.cmd('EHLO test.example');
+        const r = await c.send('sender@remote.example', [`${cs.join('')}@example.test`], message('catch-all'));
+        const code = r.rcpt[0]!.code;
+        if (code !== 250) {
+          assert.ok(code >= 500 && code < 600, `RCPT ${JSON.stringify(cs.join(''))}: ${r.rcpt[0]!.text}`);
+          return;
+        }
+        assert.equal(r.data?.code, 250, `DATA for ${JSON.stringify(cs.join(''))}: ${r.data?.text}`);
+      } finally {
+        c.close();
+      }
+      assert.equal(inbox(), before + 1);
+      delivered++;
+    }),
+    { numRuns: 60, seed: 21 },
+  );
+  assert.ok(delivered > 5, `some were delivered (${delivered})`);
 });

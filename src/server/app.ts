@@ -8,6 +8,7 @@ import { createAccountService } from '../accounts/service.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
 import type { Config } from '../config/load.ts';
 import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from '../db/client.ts';
+import { createResolver, type Resolver } from '../dns/resolver.ts';
 import { createDomainService } from '../domains/service.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
 import { deferredGraphQL } from '../graphql/endpoint.ts';
@@ -33,6 +34,8 @@ export interface Mailyard {
   repos: Repos;
   /** The mail store: every change to stored mail (SMTP deliveries, IMAP) goes through it. */
   mail: MailStore;
+  /** The one DNS resolver (dns.servers); every lookup goes through it. */
+  dns: Resolver;
   services: Services;
   tls: TlsMaterial;
   adminToken: AdminToken;
@@ -87,6 +90,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
     const graphql = deferredGraphQL(graphqlLoading);
     const rest = createRest(services);
     const mail = createMailStore({ mailDir: config.storage.mail_dir, repos, log });
+    const dns = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout * 1000 });
     const inbound = { config, mail, directory: repos, events: repos.deliveryEvents, log };
     const imap = {
       config,
@@ -173,6 +177,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       bus,
       repos,
       mail,
+      dns,
       services,
       tls,
       adminToken,

@@ -6,22 +6,15 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { ImapFlow } from 'imapflow';
 import { message } from '../../helpers/smtp.ts';
+import { flow } from '../clients.ts';
 import { imapServer } from '../setup.ts';
 
+/** imapflow logged in as `user` (clients.ts's flow(), connected). */
 async function flowFor(t: { after(fn: () => unknown): void }, port: number, user = 'bob@example.com') {
-  const flow = new ImapFlow({
-    host: '127.0.0.1',
-    port,
-    secure: false,
-    tls: { rejectUnauthorized: false },
-    auth: { user, pass: 'password123' },
-    logger: false,
-  });
-  await flow.connect();
-  t.after(() => flow.close());
-  return flow;
+  const c = flow(t, port, user);
+  await c.connect();
+  return c;
 }
 
 test('COPY and MOVE with COPYUID; EXPUNGE and UID EXPUNGE; CLOSE expunges silently, UNSELECT does not', async (t) => {

@@ -9,10 +9,9 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
-import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 import { ValidationError } from '../repos/errors.ts';
-import { relations } from '../repos/readModel.ts';
+import { getTableConfig, relations } from '../repos/readModel.ts';
 import type { GraphQLContext } from './context.ts';
 
 export const MAX_PAGE_SIZE = 100;

@@ -5,11 +5,13 @@
  * every write still goes through a repository; filters on columns are built here, not by the caller.
  */
 import { eq } from 'drizzle-orm';
+import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../../schema/db/relations.ts';
 import { messages } from '../../schema/db/tables.ts';
 import type { Db } from '../db/client.ts';
 
-export { relations };
+/** The dialect's table description reader, which the Pothos drizzle plugin needs (the SQLite one, kept here). */
+export { getTableConfig, relations };
 
 /** The read-only part of the database handle (all that Pothos' drizzle plugin calls). */
 export interface ReadClient {

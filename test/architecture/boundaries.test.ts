@@ -88,6 +88,14 @@ test("no file system work under src/repos (files are the store's)", () => {
   assert.deepEqual(offenders, []);
 });
 
+test('the database driver and Drizzle are imported only by src/db and src/repos (the SQL dialect stays there)', () => {
+  const offenders = [...graph.keys()]
+    .filter((f) => f.startsWith('src/') && !/^src\/(db|repos)\//.test(f))
+    .filter((f) => nodeImports(f).some((s) => /^(better-sqlite3|drizzle-orm)(\/|$)/.test(s)))
+    .sort();
+  assert.deepEqual(offenders, []);
+});
+
 test('src/imap and src/smtp reach the store only through its service (store/mailStore.ts)', () => {
   const offenders: string[] = [];
   for (const [file, edges] of graph) {

@@ -67,6 +67,11 @@ export const commands: Record<string, Command> = {
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        // SIGHUP: read the certificate files again (as after a renewal); the server keeps running either way.
+        process.on('SIGHUP', () => {
+          app.log.info({ signal: 'SIGHUP' }, 'signal received');
+          app.reloadTls();
+        });
         app.graphqlReady.catch(() => {
           app.log.fatal('stopping: the GraphQL API could not load');
           app.stop().finally(() => resolve(EXIT.failure));

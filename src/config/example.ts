@@ -41,7 +41,13 @@ function render(node: Node, depth: number, out: string[]): void {
     const v = node.default;
     if (Array.isArray(v) && v.length === 0) {
       out.push(`${indent}${key}: []`);
-      if (node.example !== undefined) out.push(`${indent}# ${key}: ${scalar(node.example).replace(/\n/g, ' ')}`);
+      if (node.example !== undefined) {
+        const lines = scalar(node.example).split('\n');
+        // A list of scalars on one line (["127.0.0.1:53"]); a list of objects as commented YAML lines.
+        if (lines.length === 1 || lines.every((l) => /^- [^:]*$/.test(l)))
+          out.push(`${indent}# ${key}: ${lines.join(' ')}`);
+        else out.push(`${indent}# ${key}:`, ...lines.map((l) => `${indent}#   ${l}`));
+      }
     } else out.push(`${indent}${key}: ${scalar(v)}`);
   } else {
     out.push(`${indent}# ${key}: ${node.example === undefined ? '' : scalar(node.example)}`);

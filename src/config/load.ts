@@ -185,6 +185,10 @@ export function loadConfig(opts: LoadOptions = {}): LoadResult {
       ...c.tls,
       cert_file: c.tls.cert_file && resolve(cwd, c.tls.cert_file),
       key_file: c.tls.key_file && resolve(cwd, c.tls.key_file),
+      certificates: c.tls.certificates.map((p) => ({
+        cert_file: resolve(cwd, p.cert_file),
+        key_file: resolve(cwd, p.key_file),
+      })),
       acme: { ...c.tls.acme, cache_dir: resolve(cwd, c.tls.acme.cache_dir) },
     },
     dataDir,

@@ -220,6 +220,25 @@ export const configSchema = z
     tls: section('TLS certificates. Without cert_file/key_file and ACME, a self-signed certificate is generated.', {
       cert_file: optStr('PEM certificate chain.', '/etc/letsencrypt/live/mail.example.com/fullchain.pem'),
       key_file: optStr('PEM private key.', '/etc/letsencrypt/live/mail.example.com/privkey.pem'),
+      certificates: z
+        .array(
+          z.object({
+            cert_file: z.string({ error: 'expected a file path' }),
+            key_file: z.string({ error: 'expected a file path' }),
+          }),
+          { error: 'expected a list of {cert_file, key_file}' },
+        )
+        .default([])
+        .meta({
+          description:
+            '(Mailyard) More certificates, chosen by the name a client asks for (SNI) among the names each one covers; cert_file/key_file stay the default. All are reloaded when their files change or on SIGHUP.',
+          example: [
+            {
+              cert_file: '/etc/letsencrypt/live/mail.company2.com/fullchain.pem',
+              key_file: '/etc/letsencrypt/live/mail.company2.com/privkey.pem',
+            },
+          ],
+        }),
       acme: section('Automatic certificates over ACME (DNS-01).', {
         enabled: bool(false, 'Obtain and renew the certificate with ACME.'),
         email: optStr('Account contact address.', 'admin@example.com'),

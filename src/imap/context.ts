@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.ts';
 import type { DomainsRepo } from '../repos/domains.ts';
 import type { UsersRepo } from '../repos/users.ts';
 import type { MailIndex, MailStore } from '../store/mailStore.ts';
-import type { TlsMaterial } from '../tls/certificates.ts';
+import type { TlsStore } from '../tls/store.ts';
 import type { ImapHub } from './hub.ts';
 
 export interface ImapDeps {
@@ -20,6 +20,6 @@ export interface ImapDeps {
   logins: { users: Pick<UsersRepo, 'get'>; domains: Pick<DomainsRepo, 'get'> };
   bus: EventBus;
   log: Logger;
-  tls: TlsMaterial;
+  tls: TlsStore;
   hub: ImapHub;
 }

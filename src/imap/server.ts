@@ -27,13 +27,17 @@ export function createImapServer(implicitTls: boolean, deps: ImapDeps): Bindable
     });
   };
   const server = implicitTls
-    ? tls.createServer({ key: deps.tls.key, cert: deps.tls.cert, minVersion: 'TLSv1.2' }, onConnection)
+    ? tls.createServer({ ...deps.tls.options(), SNICallback: deps.tls.SNICallback }, onConnection)
     : net.createServer(onConnection);
   server.on('tlsClientError', () => {});
+  // A reload of the certificates replaces the default context for new handshakes (open sessions keep theirs).
+  const unwatch =
+    server instanceof tls.Server ? deps.tls.onChange(() => server.setSecureContext(deps.tls.options())) : () => {};
   return {
     listen: (port, address) => listenPromise(server, port, address),
     close: (graceMs) =>
       new Promise<void>((resolve) => {
+        unwatch();
         const timer = setTimeout(() => {
           for (const s of sessions) {
             s.write(['* BYE Server shutting down\r\n']);

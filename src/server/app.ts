@@ -22,7 +22,8 @@ import { createRepos, type Repos } from '../repos/index.ts';
 import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
 import { createMailStore, type MailStore } from '../store/mailStore.ts';
-import { loadTls, type TlsMaterial } from '../tls/certificates.ts';
+import { loadConfigured, loadTls } from '../tls/certificates.ts';
+import { createTlsStore, type TlsStore } from '../tls/store.ts';
 import { VERSION } from '../version.ts';
 import type { Services } from './services.ts';
 
@@ -37,7 +38,10 @@ export interface Mailyard {
   /** The one DNS resolver (dns.servers); every lookup goes through it. */
   dns: Resolver;
   services: Services;
-  tls: TlsMaterial;
+  /** The live certificates (reloaded when their files change, and by reloadTls()). */
+  tls: TlsStore;
+  /** Reads the certificate files again (SIGHUP); false (and the previous certificates kept) if they are bad. */
+  reloadTls(): boolean;
   adminToken: AdminToken;
   listeners: Listener[];
   migrationsApplied: number;
@@ -65,10 +69,24 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
     const bus = createEventBus((topic, err) => log.error({ err, topic }, 'event listener failed'));
     const repos = createRepos(db, bus);
     const templateCreated = repos.domains.ensureTemplate();
-    const tls = await loadTls(config);
+    const tlsAtStart = await loadTls(config);
+    const { cert_file, key_file } = config.tls;
+    const tls = createTlsStore({
+      initial: tlsAtStart,
+      defaultFiles: cert_file && key_file ? { cert_file, key_file } : undefined,
+      extra: config.tls.certificates,
+      initialExtra: config.tls.certificates.map((f, i) => loadConfigured(f, `tls.certificates.${i}`, config.source)),
+      report: (r) =>
+        r.ok
+          ? log.info({ reason: r.reason, subjects: r.subjects }, 'tls certificates reloaded')
+          : log.error(
+              { reason: r.reason, err: r.error, file: (r.error as { file?: string }).file, kept: true },
+              'tls reload failed',
+            ),
+    });
     if (config.tls.acme.enabled)
       log.warn(
-        { config: config.source, using: tls.source },
+        { config: config.source, using: tls.current.source },
         'tls.acme.enabled is set but ACME is not implemented yet: serving the configured or self-signed certificate',
       );
     const adminToken = resolveAdminToken(config);
@@ -126,7 +144,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
         }
       },
       listeners: () => Object.fromEntries(listeners.map((l) => [l.name, l.status()])),
-      tls: () => ({ source: tls.source, valid_to: tls.validTo }),
+      tls: () => ({ source: tls.current.source, valid_to: tls.current.validTo }),
       graphql: graphql.state,
     };
     listeners = [
@@ -180,6 +198,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
       dns,
       services,
       tls,
+      reloadTls: () => tls.reload('SIGHUP'),
       adminToken,
       listeners,
       migrationsApplied,
@@ -191,6 +210,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
           const graceMs = config.server.shutdown_timeout * 1000;
           log.info({ graceMs }, 'shutting down: no new connections, waiting for in-flight transactions');
           clearInterval(pruneTimer);
+          tls.close();
           await Promise.all(listeners.map((l) => l.stop(graceMs)));
           await mail.close();
           closeDatabase(db);
@@ -206,7 +226,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
         database: config.database.path,
         migrationsApplied,
         templateCreated,
-        tls: tls.source,
+        tls: tls.current.source,
         listeners: source.listeners(),
       },
       'mailyard started',

@@ -14,14 +14,14 @@ import { REPLIES, replyError, useExplicitEnhancedCodes } from './replies.ts';
 
 useExplicitEnhancedCodes();
 
-import type { TlsMaterial } from '../tls/certificates.ts';
+import type { TlsStore } from '../tls/store.ts';
 
 export type SmtpRole = 'mx' | 'submission' | 'smtps';
 
 export function createSmtpServer(
   role: SmtpRole,
   config: Config,
-  tls: TlsMaterial,
+  tls: TlsStore,
   log: Logger,
   inbound: InboundDeps,
 ): Bindable {
@@ -29,8 +29,9 @@ export function createSmtpServer(
     name: config.server.hostname,
     banner: 'Mailyard',
     secure: role === 'smtps',
-    key: tls.key,
-    cert: tls.cert,
+    ...tls.options(),
+    // Certificates by the name the client asks for; a reload replaces the default context below.
+    SNICallback: tls.SNICallback,
     size: config.smtp.max_message_size,
     hideSize: false,
     logger: false,
@@ -56,6 +57,7 @@ export function createSmtpServer(
         }),
   });
   server.on('error', (err) => log.warn({ err, role }, 'smtp server error'));
+  const unwatch = tls.onChange(() => server.updateSecureContext(tls.options()));
   // Replies are small writes answered by the client's next command: without TCP_NODELAY, Nagle's algorithm and
   // the peer's delayed ACK stall every round trip by up to 40 ms.
   server.server.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
@@ -63,6 +65,7 @@ export function createSmtpServer(
     listen: (port, address) => listenPromise(server.server, port, address),
     close: (graceMs) =>
       new Promise<void>((resolve) => {
+        unwatch();
         server.options.closeTimeout = graceMs;
         server.close(() => resolve());
       }),

@@ -1,6 +1,6 @@
 /**
- * The server's TLS material. Rules: configured tls.cert_file/key_file win (a read or parse failure is a config
- * error naming the key); otherwise a self-signed certificate for server.hostname is created once under
+ * The server's TLS material at start. Rules: configured tls.cert_file/key_file win (an unreadable, mismatched or
+ * expired pair is a config error naming the key and the file: store.ts's loadPair); otherwise a self-signed certificate for server.hostname is created once under
  * <data>/tls/ (mode 0600 key) and reused until it expires or the host name changes.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -8,15 +8,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/load.ts';
 import { ConfigError } from '../config/load.ts';
+import { loadPair, TlsLoadError, type TlsMaterial } from './pair.ts';
 import { createSelfSigned } from './selfsigned.ts';
 
-export interface TlsMaterial {
-  key: string;
-  cert: string;
-  source: 'file' | 'self-signed';
-  subject: string;
-  validTo: string;
-}
+export type { TlsMaterial };
 
 function describe(key: string, cert: string, source: TlsMaterial['source']): TlsMaterial {
   const x = new X509Certificate(cert);
@@ -26,24 +21,7 @@ function describe(key: string, cert: string, source: TlsMaterial['source']): Tls
 
 export async function loadTls(config: Config): Promise<TlsMaterial> {
   const { cert_file, key_file } = config.tls;
-  if (cert_file && key_file) {
-    const read = (path: string, keyName: string) => {
-      try {
-        return readFileSync(path, 'utf8');
-      } catch (e) {
-        throw new ConfigError(config.source, [
-          `key "${keyName}": cannot read ${path} (${(e as NodeJS.ErrnoException).code})`,
-        ]);
-      }
-    };
-    const cert = read(cert_file, 'tls.cert_file');
-    const key = read(key_file, 'tls.key_file');
-    try {
-      return describe(key, cert, 'file');
-    } catch (e) {
-      throw new ConfigError(config.source, [`keys "tls.cert_file"/"tls.key_file": ${(e as Error).message}`]);
-    }
-  }
+  if (cert_file && key_file) return loadConfigured({ cert_file, key_file }, 'tls', config.source);
   const dir = join(config.dataDir, 'tls');
   const certPath = join(dir, 'selfsigned.crt');
   const keyPath = join(dir, 'selfsigned.key');
@@ -61,4 +39,18 @@ export async function loadTls(config: Config): Promise<TlsMaterial> {
   writeFileSync(keyPath, key, { mode: 0o600 });
   writeFileSync(certPath, cert, { mode: 0o644 });
   return describe(key, cert, 'self-signed');
+}
+
+/**
+ * A configured pair at start (`key` is where it is configured: "tls" or "tls.certificates.N"): a TlsLoadError
+ * becomes a config error naming the key and the file.
+ */
+export function loadConfigured(files: { cert_file: string; key_file: string }, key: string, source: string) {
+  try {
+    return loadPair(files);
+  } catch (e) {
+    if (!(e instanceof TlsLoadError)) throw e;
+    const which = e.file === files.key_file ? 'key_file' : 'cert_file';
+    throw new ConfigError(source, [`key "${key}.${which}": ${e.message}`]);
+  }
 }

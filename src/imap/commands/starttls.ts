@@ -19,11 +19,11 @@ export const starttls = notAuthenticated({
     plain.off('error', s.onSocketGone);
     plain.off('close', s.onSocketGone);
     s.reader.detach();
+    // The live certificates (tls/store.ts): the default one, or the one for the name the client asks for.
     const secure = new tls.TLSSocket(plain, {
       isServer: true,
-      key: s.deps.tls.key,
-      cert: s.deps.tls.cert,
-      minVersion: 'TLSv1.2',
+      secureContext: s.deps.tls.context(),
+      SNICallback: s.deps.tls.SNICallback,
     });
     s.reader = s.reader.switchSocket(secure);
     s.socket = secure;

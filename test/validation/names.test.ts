@@ -284,7 +284,7 @@ test('IMAP: CREATE refuses control characters (BAD) and invalid modified UTF-7 (
   assert.match(await c.cmd('RENAME Sent Drafts'), /^t\d+ NO \[ALREADYEXISTS\]/m);
 });
 
-test('property: a generated IMAP mailbox name is refused (BAD/NO) or created, listed exactly as sent, selectable, and its folder lies inside mail_dir', async (t) => {
+test('property: a generated IMAP mailbox name is refused (BAD/NO) or created, listed, able to store a message that is read back, and its folder lies inside mail_dir', async (t) => {
   const { s, c } = await bobOverImap(t);
   const userDir = join(s.config.storage.mail_dir, 'example.test', 'bob');
   const chars = ['a', 'Z', '0', ' ', '.', '/', '&', '-', 'A', 'G', 'E', ',', '+', '\u0001', '\t', '\u00e9', '\\', '~'];
@@ -299,7 +299,12 @@ test('property: a generated IMAP mailbox name is refused (BAD/NO) or created, li
       const clean = name.replace(/\/$/, '');
       const listed = await c.cmd(`LIST "" {${Buffer.byteLength(clean)}}\r\n${clean}`);
       assert.match(listed, /^\* LIST /m, `${JSON.stringify(clean)} is listed`);
-      assert.match(await c.cmd(`SELECT {${Buffer.byteLength(clean)}}\r\n${clean}`), /^t\d+ OK/m);
+      // Mail can be stored in it and read back.
+      const body = `Subject: into ${clean}\r\n\r\nhello\r\n`;
+      const appended = await c.cmd(`APPEND {${Buffer.byteLength(clean)}}\r\n${clean} {${body.length}}\r\n${body}`);
+      assert.match(appended, /^t\d+ OK \[APPENDUID /m, JSON.stringify(clean));
+      assert.match(await c.cmd(`SELECT {${Buffer.byteLength(clean)}}\r\n${clean}`), /^\* 1 EXISTS/m);
+      assert.ok((await c.cmd('FETCH 1 BODY[]')).includes(`into ${clean}`), JSON.stringify(clean));
       await c.cmd('CLOSE');
     }),
     { numRuns: 80, seed: 21 },

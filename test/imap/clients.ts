@@ -76,6 +76,13 @@ export function flow(
   return c;
 }
 
+/** flow(), connected. */
+export async function connectedFlow(t: { after(fn: () => unknown): void }, port: number, user = 'bob@example.com') {
+  const c = flow(t, port, user);
+  await c.connect();
+  return c;
+}
+
 /**
  * An imapflow `logger` that reports when imapflow's IDLE was acknowledged by the server's "+" (imapflow logs
  * "Initiated IDLE" from its continuation handler): `idleAcknowledged()` resolves at the next such moment. Pass

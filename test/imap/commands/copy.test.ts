@@ -7,15 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { message } from '../../helpers/smtp.ts';
-import { flow } from '../clients.ts';
+import { connectedFlow as flowFor } from '../clients.ts';
 import { imapServer } from '../setup.ts';
-
-/** imapflow logged in as `user` (clients.ts's flow(), connected). */
-async function flowFor(t: { after(fn: () => unknown): void }, port: number, user = 'bob@example.com') {
-  const c = flow(t, port, user);
-  await c.connect();
-  return c;
-}
 
 test('COPY and MOVE with COPYUID; EXPUNGE and UID EXPUNGE; CLOSE expunges silently, UNSELECT does not', async (t) => {
   const s = await imapServer(t);

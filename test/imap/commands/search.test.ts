@@ -5,15 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { message } from '../../helpers/smtp.ts';
-import { flow } from '../clients.ts';
+import { connectedFlow as flowFor } from '../clients.ts';
 import { imapServer } from '../setup.ts';
-
-/** imapflow logged in as `user` (clients.ts's flow(), connected). */
-async function flowFor(t: { after(fn: () => unknown): void }, port: number, user = 'bob@example.com') {
-  const c = flow(t, port, user);
-  await c.connect();
-  return c;
-}
 
 test('SEARCH and UID SEARCH over flags, headers and bodies; ESEARCH; imapflow search', async (t) => {
   const s = await imapServer(t);

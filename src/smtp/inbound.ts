@@ -136,7 +136,7 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       if (!r.ok) return fail(r.reply, r.domain);
       // Over quota already (RFC 5321 4.5.3.1.10: 452 with the mailbox full; a later retry may succeed).
       for (const t of r.local) {
-        const quota = deps.mail.quota(t.user.email);
+        const quota = deps.mail.quotaOf(t.user);
         if (quota.limit > 0 && quota.used >= quota.limit) return fail(REPLIES.overQuotaRcpt(address.address), r.domain);
       }
       st.accepted.set(address.address.toLowerCase(), r);
@@ -219,7 +219,7 @@ async function handleData(
   // Quota with the real size (RFC 5321 4.5.3.1.10). One recipient: permanent 552 5.2.2. Several: SMTP has one
   // reply for all, so a temporary 452 makes the sender retry, when RCPT then refuses just the full mailbox.
   for (const t of local.values()) {
-    const { limit: quota, used } = mail.quota(t.user.email);
+    const { limit: quota, used } = mail.quotaOf(t.user);
     if (quota <= 0) continue;
     if (used + spooled.size > quota) {
       mail.discard(spooled);

@@ -15,7 +15,7 @@ import type { Repos } from '../repos/index.ts';
 import type { MailboxesRepo } from '../repos/mailboxes.ts';
 import { flagsOf, type MessagesRepo, OverQuotaError, type StoreMode } from '../repos/messages.ts';
 import type { MailboxRow, MessageRow } from '../repos/rows.ts';
-import { effectiveQuota } from '../repos/users.ts';
+import { effectiveQuota, type UserAccount } from '../repos/users.ts';
 import { bareLineFeeds } from './crlf.ts';
 import { createDelivery } from './deliver.ts';
 import { HEADER_LIMIT, parseIndexHeaders } from './headers.ts';
@@ -97,7 +97,11 @@ export function createMailStore(opts: {
     /** The effective quota of the user with this address (an unknown address has none). */
     quota(email: string): Quota {
       const a = repos.users.account(email);
-      if (!a) return { limit: 0, used: 0 };
+      return a ? store.quotaOf(a) : { limit: 0, used: 0 };
+    },
+
+    /** The effective quota of an account the caller already has (SMTP's resolved recipients: no second lookup). */
+    quotaOf(a: Pick<UserAccount, 'id' | 'email' | 'quota'>): Quota {
       const limit = effectiveQuota(a.quota, repos.domains.get(a.email.slice(a.email.lastIndexOf('@') + 1)));
       return { limit, used: limit > 0 ? repos.users.usedBytes(a.id) : 0 };
     },

@@ -16,18 +16,26 @@ import { type CertFiles, loadPair, MIN_TLS_VERSION, type TlsMaterial } from './p
 
 export type { CertFiles };
 
-/** One loaded pair: its material, the names it covers, and its context. */
+/** One loaded pair: its material, its exact DNS names, and its context. */
 interface Loaded {
   material: TlsMaterial;
   x509: X509Certificate;
+  names: string[];
   context: SecureContext;
 }
 
-const prepare = (material: TlsMaterial): Loaded => ({
-  material,
-  x509: new X509Certificate(material.cert),
-  context: createSecureContext({ key: material.key, cert: material.cert, minVersion: MIN_TLS_VERSION }),
-});
+const prepare = (material: TlsMaterial): Loaded => {
+  const x509 = new X509Certificate(material.cert);
+  return {
+    material,
+    x509,
+    names: (x509.subjectAltName ?? '')
+      .split(/,\s*/)
+      .filter((n) => n.startsWith('DNS:'))
+      .map((n) => n.slice(4).toLowerCase()),
+    context: createSecureContext({ key: material.key, cert: material.cert, minVersion: MIN_TLS_VERSION }),
+  };
+};
 
 export function createTlsStore(opts: {
   /** The default pair as loaded at start (files or self-signed). */
@@ -53,7 +61,7 @@ export function createTlsStore(opts: {
     if (!servername) return fallback;
     const name = servername.toLowerCase().replace(/\.$/, '');
     // checkHost matches exact names and wildcards by RFC 6125; an exact SAN is preferred to a wildcard.
-    const exact = named.find((l) => l.x509.subjectAltName?.split(/,\s*/).includes(`DNS:${name}`));
+    const exact = named.find((l) => l.names.includes(name));
     return exact ?? named.find((l) => l.x509.checkHost(name) !== undefined) ?? fallback;
   };
 

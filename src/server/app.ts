@@ -53,7 +53,10 @@ export interface Mailyard {
   stop(): Promise<void>;
 }
 
-export async function startMailyard(config: Config, opts: { log?: Logger } = {}): Promise<Mailyard> {
+export async function startMailyard(
+  config: Config,
+  opts: { log?: Logger; /** The policy clock (greylisting, rate limits); tests move it. */ now?: () => number } = {},
+): Promise<Mailyard> {
   const log = opts.log ?? createLogger(config.logger);
   const startedAt = Date.now();
 
@@ -110,7 +113,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
     const rest = createRest(services);
     const mail = createMailStore({ mailDir: config.storage.mail_dir, repos, log });
     const dns = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout * 1000 });
-    const policy = createInboundPolicy({ config, repos, dns, log });
+    const policy = createInboundPolicy({ config, repos, dns, log, now: opts.now });
     const inbound = { config, mail, directory: repos, events: repos.deliveryEvents, policy: policy.pipeline, log };
     const imap = {
       config,

@@ -331,8 +331,11 @@ async function handleData(
     const refused = !!decisive && (decisive.action === 'reject' || decisive.action === 'tempfail');
     // Every finding is a log line (a refusal's own is written by reject() below).
     for (const r of verdict.results)
-      if ((r.action !== 'accept' || /fail/.test(r.reason)) && !(refused && r === decisive))
-        log.info({ queueId, check: r.check, reason: r.reason, action: r.action, ...r.detail }, policyLogLine(r));
+      if ((r.action !== 'accept' || /fail|unavailable/.test(r.reason)) && !(refused && r === decisive))
+        log[r.reason === 'scanner_unavailable' ? 'warn' : 'info'](
+          { queueId, check: r.check, reason: r.reason, action: r.action, ...r.detail },
+          policyLogLine(r),
+        );
     if (decisive && refused) {
       mail.discard(spooled);
       const reply = verdictReply(decisive);

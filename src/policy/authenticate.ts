@@ -21,6 +21,7 @@ import { checkSpf, type SpfOutcome } from './spf.ts';
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
 
 export interface DkimSignatureOutcome {
+  /** pass, fail, neutral (mailauth's lenient mode: also a body hash mismatch), policy, temperror, permerror. */
   result: string;
   /** d= and s= of the signature. */
   domain: string;
@@ -44,6 +45,7 @@ export interface DmarcOutcome {
 
 export interface AuthOutcome {
   spf: SpfOutcome;
+  /** One per DKIM-Signature; empty for an unsigned message. */
   dkim: DkimSignatureOutcome[];
   /** none when the message has no ARC set. */
   arc: { result: string; instance: number | null };
@@ -133,9 +135,9 @@ export async function verifyMessage(message: string | Readable, input: VerifyInp
   const resinfos = [
     ...dkim.results.map((r) => r.info),
     spfOutcome.info,
-    ...(arcResult?.info ? [arcResult.info] : []),
-    ...(dmarcResult && dmarcResult.info ? [dmarcResult.info] : []),
-  ].filter(Boolean);
+    arcResult?.info,
+    dmarcResult ? dmarcResult.info : '',
+  ].filter((x): x is string => !!x);
 
   const dmarc: DmarcOutcome | null = dmarcResult
     ? {
@@ -153,12 +155,15 @@ export async function verifyMessage(message: string | Readable, input: VerifyInp
 
   return {
     spf: spfOutcome,
-    dkim: dkim.results.map((r) => ({
-      result: r.status.result,
-      domain: r.signingDomain ?? '',
-      selector: r.selector ?? '',
-      ...(r.status.comment ? { comment: r.status.comment } : {}),
-    })),
+    // Signatures only: an unsigned message has one "none" row, which only the header reports.
+    dkim: dkim.results
+      .filter((r) => r.signingDomain)
+      .map((r) => ({
+        result: r.status.result,
+        domain: r.signingDomain ?? '',
+        selector: r.selector ?? '',
+        ...(r.status.comment ? { comment: r.status.comment } : {}),
+      })),
     arc: { result: arcResult?.status?.result ?? 'none', instance: arcResult?.i || null },
     dmarc,
     ...(dmarcSkipReason && !dmarc ? { dmarcSkipReason } : {}),

@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { domainDefaults } from '../../schema/db/domain-defaults.ts';
 import { createResolver } from '../../src/dns/resolver.ts';
 import { decide } from '../../src/policy/authDecision.ts';
-import { verifyMessage } from '../../src/policy/authenticate.ts';
+import { READ_WHOLE_MAX, verifyMessage } from '../../src/policy/authenticate.ts';
 import type { SpfOutcome } from '../../src/policy/spf.ts';
 import { combine } from '../../src/policy/verdict.ts';
 import { arcSeal, type DkimKey, dkimSign, makeKey, needDkimpy } from '../helpers/dkimpy.ts';
@@ -192,6 +192,17 @@ test('an ARC chain sealed by another implementation verifies; a body changed aft
   const bad = await s.verify(broken, { ip: BAD, sender: 'list@third.test' });
   assert.equal(bad.arc.result, 'fail');
   assert.match(bad.authResults, /arc=fail/);
+});
+
+test('a spool file over 256 KiB is streamed, with the same results as a small one read whole', async (t) => {
+  const s = await setup(t);
+  if (!s) return;
+  const big = dkimSign(message('rej.test', `${'y'.repeat(998)}\r\n`.repeat(300)), keys['rej.test']!);
+  assert.ok(big.length > READ_WHOLE_MAX);
+  const out = await s.verify(big, { ip: GOOD, sender: 'x@rej.test' });
+  assert.deepEqual([out.dkim[0]?.result, out.spf.result, out.dmarc?.result], ['pass', 'pass', 'pass']);
+  const cut = Buffer.from(big.toString('latin1').replace(/y\r\n$/, 'z\r\n'), 'latin1');
+  assert.equal((await s.verify(cut, { ip: GOOD, sender: 'x@rej.test' })).dkim[0]?.result, 'neutral');
 });
 
 test("the transaction's SPF outcome is used as given (not evaluated again); a stream works like a path", async (t) => {

@@ -97,8 +97,7 @@ export function clientNetwork(ip: string): string {
   if (isIPv4(addr)) return `${addr.split('.').slice(0, 3).join('.')}.0/24`;
   if (!isIPv6(addr)) throw new TypeError(`not an IP address: ${ip}`);
   const g = ipv6Groups(addr.toLowerCase());
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff)
-    return `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.0/24`;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.0/24`;
   return `${formatIpv6([...g.slice(0, 4), 0, 0, 0, 0])}/64`;
 }
 
@@ -118,7 +117,11 @@ function formatIpv6(g: number[]): string {
 
 /** The normalized triplet of an attempt (see the module rules). */
 export function tripletOf(a: GreylistAttempt): GreylistTriplet {
-  const bare = (s: string) => s.trim().replace(/^<(.*)>$/, '$1').toLowerCase();
+  const bare = (s: string) =>
+    s
+      .trim()
+      .replace(/^<(.*)>$/, '$1')
+      .toLowerCase();
   return { ip_net: clientNetwork(a.ip), sender: bare(a.sender), recipient: bare(a.recipient) };
 }
 

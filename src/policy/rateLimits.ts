@@ -39,7 +39,13 @@ export function createRateLimiter(opts: { counters: Counters; now?: () => number
         action: 'tempfail',
         reason: 'rate_limit_exceeded',
         text: `Rate limit exceeded, try again in ${retryAfterS} seconds`,
-        detail: { rule: kind, subject: s, limit: rule.count, window_minutes: rule.window_minutes, retry_after_s: retryAfterS },
+        detail: {
+          rule: kind,
+          subject: s,
+          limit: rule.count,
+          window_minutes: rule.window_minutes,
+          retry_after_s: retryAfterS,
+        },
       };
     },
   };

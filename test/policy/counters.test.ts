@@ -21,7 +21,8 @@ function maxInSlidingWindow(times: number[], w: number): number {
 
 test('the Nth take inside the window is allowed, the (N+1)th refused, and refusals are not counted', () => {
   const c = createMemoryCounters();
-  for (let i = 1; i <= 5; i++) assert.deepEqual(c.take('k', 5, W, T0 + i), { allowed: true, count: i, retryAfterMs: 0 });
+  for (let i = 1; i <= 5; i++)
+    assert.deepEqual(c.take('k', 5, W, T0 + i), { allowed: true, count: i, retryAfterMs: 0 });
   const refused = c.take('k', 5, W, T0 + 10);
   assert.equal(refused.allowed, false);
   assert.equal(refused.count, 5);
@@ -107,7 +108,8 @@ test('error bound: steady traffic at twice the limit is held within 5% of the li
   const L = 1000;
   const allowed: number[] = [];
   const step = W / (2 * L);
-  for (let t = T0; t < T0 + 20 * W; t += step) if (c.take('k', L, W, Math.floor(t)).allowed) allowed.push(Math.floor(t));
+  for (let t = T0; t < T0 + 20 * W; t += step)
+    if (c.take('k', L, W, Math.floor(t)).allowed) allowed.push(Math.floor(t));
   const worst = maxInSlidingWindow(allowed, W);
   assert.ok(worst <= 1.05 * L, `sliding window held ${worst}`);
   // And not starved: over the 20 windows about L per window got through.

@@ -100,13 +100,16 @@ test('cleanup deletes only the triplets last seen before the expiry', async (t) 
   await seen('old@example.com', T0);
   await seen('edge@example.com', T0 + DAY);
   await seen('new@example.com', T0 + 20 * DAY);
+  await seen('retried@example.com', T0);
+  await seen('retried@example.com', T0 + 20 * DAY);
   const now = T0 + 31 * DAY;
   assert.equal(await gl.cleanup(now, 30), 1);
   assert.equal(row(at('old@example.com')), undefined);
   assert.ok(row(at('edge@example.com')), 'last seen exactly 30 days ago: kept');
   assert.ok(row(at('new@example.com')));
+  assert.ok(row(at('retried@example.com')), 'first seen long ago, last seen recently: kept');
   assert.equal(await gl.cleanup(now, 30), 0);
-  assert.equal(await gl.cleanup(now, 10), 2);
+  assert.equal(await gl.cleanup(now, 10), 3);
   assert.equal(await store.deleteExpired(Number.MAX_SAFE_INTEGER), 0);
 });
 
@@ -137,7 +140,10 @@ test('sender and recipient are compared without case; the null sender is one sen
   await gl.check(mail, settings);
   await gl.check({ ...mail, sender: '<>' }, settings);
   clock.now = T0 + 5 * MIN;
-  assert.equal(await gl.check({ ...mail, sender: 'alice@example.org', recipient: '<BOB@example.com>' }, settings), null);
+  assert.equal(
+    await gl.check({ ...mail, sender: 'alice@example.org', recipient: '<BOB@example.com>' }, settings),
+    null,
+  );
   assert.equal(await gl.check({ ...mail, sender: '' }, settings), null);
   assert.equal((await gl.check({ ...mail, sender: 'mallory@example.org' }, settings))?.reason, 'greylisted');
   assert.equal((await gl.check({ ...mail, recipient: 'dave@example.com' }, settings))?.reason, 'greylisted');

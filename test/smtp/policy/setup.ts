@@ -64,5 +64,12 @@ export async function policyServer(
     return { rcpt: r.rcpt.map(short), data: short(r.data), raw: r };
   };
   const logged = (msg: string) => lines.filter((l) => l.msg === msg);
-  return { ...s, clock, security, client, send, logged, lines };
+  /** A user's folder (INBOX by default): its rows and the files' contents. */
+  const inbox = (email: string, folder = 'INBOX') => {
+    const { users, mailboxes, messages } = s.app.repos;
+    const u = users.get(email)!;
+    const box = mailboxes.get(u.id, folder)!;
+    return { user: u, box, rows: messages.rows(box.id, messages.uids(box.id)) };
+  };
+  return { ...s, clock, security, client, send, logged, lines, inbox };
 }

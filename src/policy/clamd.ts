@@ -15,10 +15,13 @@
  *    beside a scan, and the connection bound already keeps clamd's thread pool from being flooded.
  *  - Never throws: a refused connection, a missing socket, an unreadable file or an odd reply is {status: 'error'}.
  */
-import { type DaemonAddress, exchange, fileChunks, parseDaemonAddress } from './exchange.ts';
+import { type DaemonAddress, exchange, fileChunks, parseDaemonAddress, withDeadline } from './exchange.ts';
 import { createSlots } from './slots.ts';
 
-export type ClamdResult = { status: 'clean' } | { status: 'virus'; signature: string } | { status: 'error'; error: string };
+export type ClamdResult =
+  | { status: 'clean' }
+  | { status: 'virus'; signature: string }
+  | { status: 'error'; error: string };
 
 export interface ClamdOptions {
   /** security.clamav.socket_path: a Unix socket path, or "host:port" for TCP (a ':' and no '/'). */
@@ -64,29 +67,33 @@ export function createClamd(opts: ClamdOptions): Clamd {
     address,
     async scanFile(path, maxBytes) {
       const limit = Math.max(0, Math.floor(maxBytes));
-      const out = await exchange(
-        {
-          address,
-          complete: nulTerminated,
-          async write(send, signal) {
-            if (!(await send('zINSTREAM\0'))) return;
-            for await (const chunk of fileChunks(path, limit, signal)) {
-              // One write per chunk: the prefix and the bytes leave together.
-              if (!(await send(Buffer.concat([lengthPrefix(chunk.length), chunk])))) return;
-            }
-            await send(lengthPrefix(0));
+      const out = await withDeadline(opts.timeoutMs, (deadline) =>
+        exchange(
+          {
+            address,
+            complete: nulTerminated,
+            async write(send, signal) {
+              if (!(await send('zINSTREAM\0'))) return;
+              for await (const chunk of fileChunks(path, limit, signal)) {
+                // One write per chunk: the prefix and the bytes leave together.
+                if (!(await send(Buffer.concat([lengthPrefix(chunk.length), chunk])))) return;
+              }
+              await send(lengthPrefix(0));
+            },
           },
-        },
-        slots,
-        opts.timeoutMs,
+          slots,
+          deadline,
+        ),
       );
       return out.ok ? parseScanReply(out.reply.toString('utf8')) : { status: 'error', error: out.error };
     },
     async ping() {
-      const out = await exchange(
-        { address, complete: nulTerminated, write: async (send) => void (await send('zPING\0')) },
-        slots,
-        opts.timeoutMs,
+      const out = await withDeadline(opts.timeoutMs, (deadline) =>
+        exchange(
+          { address, complete: nulTerminated, write: async (send) => void (await send('zPING\0')) },
+          slots,
+          deadline,
+        ),
       );
       return out.ok && out.reply.toString('latin1').replace(/\0.*$/s, '').trim() === 'PONG';
     },

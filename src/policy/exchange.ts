@@ -67,18 +67,35 @@ class MessageReadError extends Error {
   }
 }
 
-/** Runs `req` within a slot of `slots`, all of it within `timeoutMs` of the call. */
-export async function exchange(req: Request, slots: Slots, timeoutMs: number): Promise<Outcome> {
+/**
+ * Runs `work` with a signal that aborts `timeoutMs` after the call (started at once, so calls made together expire
+ * together); an abort, whatever `work` was doing, gives {ok: false, error: 'timeout'}.
+ */
+export async function withDeadline(
+  timeoutMs: number,
+  work: (signal: AbortSignal) => Promise<Outcome>,
+): Promise<Outcome> {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(new Error('timeout')), timeoutMs);
-  let release: (() => void) | undefined;
   try {
-    release = await slots.acquire(ctl.signal);
-    return await talk(req, ctl.signal);
+    const out = await work(ctl.signal);
+    return ctl.signal.aborted ? { ok: false, error: 'timeout' } : out;
   } catch (e) {
     return { ok: false, error: ctl.signal.aborted ? 'timeout' : (e as Error).message };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Runs `req` within a slot of `slots` (waiting for one in arrival order) unless `signal` aborts first. */
+export async function exchange(req: Request, slots: Slots, signal: AbortSignal): Promise<Outcome> {
+  let release: (() => void) | undefined;
+  try {
+    release = await slots.acquire(signal);
+    return await talk(req, signal);
+  } catch (e) {
+    return { ok: false, error: signal.aborted ? 'timeout' : (e as Error).message };
+  } finally {
     release?.();
   }
 }

@@ -29,7 +29,8 @@ export function createSlots(max: number): Slots {
       if (done) return;
       done = true;
       const next = queue.shift();
-      if (next) next.grant(); // the slot passes on; active stays the same
+      if (next)
+        next.grant(); // the slot passes on; active stays the same
       else active--;
     };
   };

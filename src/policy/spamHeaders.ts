@@ -52,7 +52,10 @@ export function spamHeaders(facts: SpamFacts, required: number = facts.threshold
   const spam = reaches(facts.score, required);
   // Rule names follow each other after commas, no space: a fold may fall after any comma.
   const tests: [string, string][] = facts.symbols.length
-    ? facts.symbols.map((r, i, a) => [i === 0 ? ' ' : '', `${i === 0 ? 'tests=' : ''}${r}${i < a.length - 1 ? ',' : ''}`])
+    ? facts.symbols.map((r, i, a) => [
+        i === 0 ? ' ' : '',
+        `${i === 0 ? 'tests=' : ''}${r}${i < a.length - 1 ? ',' : ''}`,
+      ])
     : [[' ', 'tests=none']];
   const status = fold('X-Spam-Status', [
     [' ', `${spam ? 'Yes' : 'No'},`],

@@ -16,7 +16,7 @@
  *  - Never throws.
  */
 import { stat } from 'node:fs/promises';
-import { exchange, fileChunks } from './exchange.ts';
+import { exchange, fileChunks, withDeadline } from './exchange.ts';
 import { createSlots } from './slots.ts';
 
 export type SpamdResult =
@@ -91,24 +91,26 @@ export function createSpamd(opts: SpamdOptions): Spamd {
     async checkFile(path, o = {}) {
       if (o.user !== undefined && !USER.test(o.user))
         return { status: 'error', error: `not a usable spamd user name: ${JSON.stringify(o.user)}` };
-      let size: number;
-      try {
-        size = (await stat(path)).size;
-      } catch (e) {
-        return { status: 'error', error: `cannot read the message: ${(e as Error).message}` };
-      }
-      const head = `SYMBOLS SPAMC/1.5\r\nContent-length: ${size}\r\n${o.user ? `User: ${o.user}\r\n` : ''}\r\n`;
-      const out = await exchange(
-        {
-          address,
-          async write(send, signal) {
-            if (!(await send(head))) return;
-            for await (const chunk of fileChunks(path, size, signal)) if (!(await send(chunk))) return;
+      const out = await withDeadline(opts.timeoutMs, async (deadline) => {
+        let size: number;
+        try {
+          size = (await stat(path)).size;
+        } catch (e) {
+          return { ok: false, error: `cannot read the message: ${(e as Error).message}` };
+        }
+        const head = `SYMBOLS SPAMC/1.5\r\nContent-length: ${size}\r\n${o.user ? `User: ${o.user}\r\n` : ''}\r\n`;
+        return exchange(
+          {
+            address,
+            async write(send, signal) {
+              if (!(await send(head))) return;
+              for await (const chunk of fileChunks(path, size, signal)) if (!(await send(chunk))) return;
+            },
           },
-        },
-        slots,
-        opts.timeoutMs,
-      );
+          slots,
+          deadline,
+        );
+      });
       return out.ok ? parseSymbolsReply(out.reply) : { status: 'error', error: out.error };
     },
   };

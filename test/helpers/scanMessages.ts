@@ -9,7 +9,7 @@ const crlf = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
 
 const head = (subject: string, extra: string[] = []) => [
   'Return-Path: <alice@sender.test>',
-  'Received: from mail.sender.test (mail.sender.test [192.0.2.10]) by mx.example.test with ESMTPS; Wed, 2 Dec 2026 12:00:00 +0000',
+  'Received: from mail.sender.test by mx.example.test with ESMTPS; Wed, 2 Dec 2026 12:00:00 +0000',
   'From: Alice <alice@sender.test>',
   'To: Bob <bob@example.test>',
   `Subject: ${subject}`,

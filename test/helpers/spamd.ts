@@ -31,12 +31,15 @@ export const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-E
 /** The system user spamd's children run as when started by root (Debian's spamd package creates it). */
 const SPAMD_USER = 'debian-spamd';
 
-/** PING over TCP, true on `SPAMD/1.5 0 PONG`. */
-export function spamdPing(port: number, host = '127.0.0.1'): Promise<boolean> {
+/**
+ * PING over TCP, true on `SPAMD/1.5 0 PONG`. spamd listens a while before its children serve (they answer a
+ * connection made in between once ready, ~2-5 s after the start), so the wait for an answer is long.
+ */
+export function spamdPing(port: number, host = '127.0.0.1', timeoutMs = 20_000): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, host, () => s.write('PING SPAMC/1.5\r\n\r\n'));
     let got = '';
-    s.setTimeout(2000, () => s.destroy());
+    s.setTimeout(timeoutMs, () => s.destroy());
     s.on('data', (d) => {
       got += d;
     });

@@ -94,8 +94,9 @@ export interface RcptInput {
 export type RcptOutcome = { ok: true } | { ok: false; mismatch: true } | { ok: false; result: CheckResult };
 
 export function createPipeline(checks: PolicyChecks, opts: { trusted: (ip: string) => boolean }) {
-  const needsSpf = (d: DomainRow) => d.spf_enabled || d.dmarc_enabled;
+  // SPF is also what Authentication-Results reports next to DKIM: computed whenever any of the three is on.
   const needsAuth = (d: DomainRow) => d.spf_enabled || d.dkim_verify_enabled || d.dmarc_enabled;
+  const needsSpf = needsAuth;
   const senderDomain = (sender: string) => sender.slice(sender.lastIndexOf('@') + 1).toLowerCase();
 
   const spfOf = (tx: PolicyTransaction, d: DomainRow): Promise<unknown> | null => {

@@ -4,6 +4,8 @@
 // transaction without a restart).
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import type { TestContext } from 'node:test';
+import { startDnsmasq } from '../../helpers/dnsmasq.ts';
 import { startTestServer } from '../../helpers/server.ts';
 import { ehlo, message, type RawSmtp } from '../../helpers/smtp.ts';
 
@@ -12,9 +14,19 @@ export interface Clock {
 }
 
 export async function policyServer(
-  t: { after(fn: () => unknown): void },
-  opts: { over?: Record<string, unknown>; clock?: Clock; dir?: string; security?: Record<string, unknown> } = {},
+  t: TestContext,
+  opts: {
+    over?: Record<string, unknown>;
+    clock?: Clock;
+    dir?: string;
+    security?: Record<string, unknown>;
+    /** dnsmasq.conf record lines for the DNS server the server's resolver uses (none: every name is NXDOMAIN). */
+    dns?: string[];
+  } = {},
 ) {
+  // local=/#/: every name it has no record for is NXDOMAIN (authoritative), never forwarded.
+  const dns = await startDnsmasq(t, ['local=/#/', ...(opts.dns ?? [])]);
+  if (!dns) throw new Error('dnsmasq is needed (dnsmasq-base)');
   const clock = opts.clock ?? { now: Date.UTC(2026, 11, 2, 12) };
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -25,7 +37,7 @@ export async function policyServer(
   });
   const s = await startTestServer(
     t,
-    { smtp: { trusted_networks: [] }, ...opts.over },
+    { smtp: { trusted_networks: [] }, dns: { servers: [dns.server] }, ...opts.over },
     { now: () => clock.now, dir: opts.dir, log: pino({ level: 'info' }, sink) },
   );
   const { domains, accounts } = s.app.services;

@@ -83,5 +83,10 @@ export async function policyServer(
     const box = mailboxes.get(u.id, folder)!;
     return { user: u, box, rows: messages.rows(box.id, messages.uids(box.id)) };
   };
-  return { ...s, clock, security, client, send, logged, lines, inbox };
+  /** The stored messages of a user's folder, as text. */
+  const texts = async (email: string, folder = 'INBOX') => {
+    const { user, rows } = inbox(email, folder);
+    return Promise.all(rows.map(async (r) => (await s.app.mail.read(user, folder, r)).toString('latin1')));
+  };
+  return { ...s, clock, security, client, send, logged, lines, inbox, texts };
 }

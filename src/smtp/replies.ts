@@ -167,10 +167,10 @@ export const REPLIES = {
     text: `Rate limit exceeded, try again in ${Math.max(1, Math.ceil(retryAfterS))} seconds`,
     reason: 'rate_limit',
   }),
-  greylisted: (delayMinutes: number): Reply => ({
+  greylisted: (retryAfterS: number): Reply => ({
     code: 451,
     enhanced: '4.7.1',
-    text: `Greylisted, please try again in ${delayMinutes} minute${delayMinutes === 1 ? '' : 's'}`,
+    text: `Greylisted, please try again in ${Math.max(1, Math.ceil(retryAfterS))} seconds`,
     reason: 'greylisted',
   }),
   /**
@@ -229,7 +229,7 @@ export function verdictReply(r: CheckResult): Reply {
   const d = r.detail ?? {};
   if (r.action === 'tempfail') {
     if (r.check === 'ratelimit') return REPLIES.rateLimited(Number(d.retry_after_s ?? 60));
-    if (r.check === 'greylist') return REPLIES.greylisted(Number(d.delay_minutes ?? 5));
+    if (r.check === 'greylist') return REPLIES.greylisted(Number(d.retry_after_s ?? 300));
     if (r.check === 'clamav') return REPLIES.scannerUnavailable('Virus scanning');
     if (r.check === 'spam') return REPLIES.scannerUnavailable('Spam filtering');
     return REPLIES.policyTempfail(r.text ?? 'Temporary policy failure, try again later');

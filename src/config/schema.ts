@@ -147,7 +147,7 @@ export const configSchema = z
         .default(['127.0.0.0/8', '::1/128'])
         .meta({
           description:
-            '(Mailyard) Clients the MX trusts like Postfix\'s mynetworks: they skip rate limits, greylisting and SPF/DKIM/DMARC (content scanning still applies). Set [] to apply every check to every client.',
+            "(Mailyard) Clients the MX trusts like Postfix's mynetworks: they skip rate limits, greylisting and SPF/DKIM/DMARC (content scanning still applies). Set [] to apply every check to every client.",
           example: ['127.0.0.0/8', '::1/128', '192.0.2.0/24'],
         }),
     }),

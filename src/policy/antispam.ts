@@ -6,8 +6,8 @@
  * a broken filter must not stop mail.
  */
 import type { DomainRow } from '../repos/rows.ts';
-import { spamHeaders } from './spamHeaders.ts';
 import type { Spamd } from './spamd.ts';
+import { spamHeaders } from './spamHeaders.ts';
 import type { CheckResult } from './verdict.ts';
 
 export function createAntispam(spamd: Pick<Spamd, 'checkFile'>) {
@@ -23,7 +23,8 @@ export function createAntispam(spamd: Pick<Spamd, 'checkFile'>) {
         };
       const detail = { score: r.score, required: domain.spam_quarantine_score, symbols: r.symbols.slice(0, 20) };
       const headers = spamHeaders(r, domain.spam_quarantine_score);
-      if (r.score >= domain.spam_reject_score) return { check: 'spam', action: 'reject', reason: 'spam', detail, headers };
+      if (r.score >= domain.spam_reject_score)
+        return { check: 'spam', action: 'reject', reason: 'spam', detail, headers };
       if (r.score >= domain.spam_quarantine_score)
         return { check: 'spam', action: 'quarantine', reason: 'spam', detail, headers };
       return { check: 'spam', action: 'accept', reason: 'ham', detail, headers };

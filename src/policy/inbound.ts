@@ -89,7 +89,11 @@ export function createInboundPolicy(deps: {
 
   const domains = (): DomainRow[] => {
     const all: DomainRow[] = [];
-    for (let page = repos.domains.list({ limit: 500 }); page.length; page = repos.domains.list({ after: page.at(-1)!.id, limit: 500 }))
+    for (
+      let page = repos.domains.list({ limit: 500 });
+      page.length;
+      page = repos.domains.list({ after: page.at(-1)!.id, limit: 500 })
+    )
       all.push(...page);
     return all;
   };

@@ -55,7 +55,7 @@ export interface Mailyard {
 
 export async function startMailyard(
   config: Config,
-  opts: { log?: Logger; /** The policy clock (greylisting, rate limits); tests move it. */ now?: () => number } = {},
+  opts: { log?: Logger /** The policy clock (greylisting, rate limits); tests move it. */; now?: () => number } = {},
 ): Promise<Mailyard> {
   const log = opts.log ?? createLogger(config.logger);
   const startedAt = Date.now();

@@ -15,10 +15,10 @@ import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/load.ts';
 import { LOG_EVENTS, type Logger } from '../log/logger.ts';
-import type { DeliveryEventsRepo, NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import { isForgedAuthResults } from '../policy/authResults.ts';
 import type { Pipeline, PolicyTransaction } from '../policy/pipeline.ts';
 import type { CheckResult, Verdict } from '../policy/verdict.ts';
+import type { DeliveryEventsRepo, NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
 import { type Directory, type LocalTarget, type Resolution, resolveRecipient } from './recipients.ts';
 import { REPLIES, type Reply, replyError, verdictReply } from './replies.ts';
@@ -198,7 +198,10 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
           }
           if ('mismatch' in outcome) {
             // Not an error of the client's: it retries this recipient in a transaction of its own.
-            log.info({ session: session.id, rcpt: address.address, domain: r.domain }, 'recipient deferred: other policy');
+            log.info(
+              { session: session.id, rcpt: address.address, domain: r.domain },
+              'recipient deferred: other policy',
+            );
             return cb(replyError(REPLIES.policyMismatch(address.address)));
           }
           const reply = verdictReply(outcome.result);
@@ -278,11 +281,14 @@ async function handleData(
   try {
     // Written straight into the first recipient's INBOX tmp/ (renamed into its cur/ on delivery).
     const first = local.values().next().value;
+    // Not synced yet: the checks read it from the page cache, and rewriteHeaders() below makes durable what is
+    // delivered (one fdatasync per message, of the final file).
     spooled = await mail.spool(
       prefix,
       stream,
       config.smtp.max_message_size,
       first && { email: first.user.email, mailboxName: 'INBOX' },
+      { sync: false },
     );
   } catch (err) {
     // The client hung up (or was timed out) before the end of the message: nothing failed here, and there is no
@@ -347,7 +353,8 @@ async function handleData(
   try {
     spooled = await mail.rewriteHeaders(spooled, {
       prepend: verdict?.headers ?? [],
-      drop: (name, value) => name.toLowerCase() === 'authentication-results' && isForgedAuthResults(value, config.server.hostname),
+      drop: (name, value) =>
+        name.toLowerCase() === 'authentication-results' && isForgedAuthResults(value, config.server.hostname),
     });
   } catch (err) {
     mail.discard(spooled);

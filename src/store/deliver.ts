@@ -133,6 +133,8 @@ export function createDelivery(mailDir: string, deliveries: DeliveriesRepo) {
       forwards: Forward[] = [],
       internalDate = Date.now(),
     ): Promise<StoredMessage[]> {
+      // Only durable bytes are indexed: a file spooled with { sync: false } goes through rewriteHeaders() first.
+      if (!spooled.synced) return Promise.reject(new StoreError(`not synced: ${spooled.path}`));
       // The files are put in place on the commit thread, right before it fsyncs their directories: here only the
       // plan (renames and links never block the event loop).
       const files: FileStep[] = [];

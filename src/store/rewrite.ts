@@ -10,12 +10,17 @@
  * tmp/ file the tmp/ sweep or the .spool clean-up removes); on any failure the new file is removed, the old one is
  * untouched and StoreError is thrown; size, bare LFs and the indexed headers are those of the new file.
  * The spooled name is not held (held.ts): it lives in tmp/ (or .spool), which the Maildir pickup never reads.
+ * A message of up to SMALL bytes (the spool's in-memory size) is read, filtered and written with one call each on
+ * this thread (page cache: tens of microseconds), with only the open, the fdatasync and the rename's neighbours
+ * off it, instead of a dozen thread-pool round trips. A file spooled unsynced ({ sync: false }) leaves here
+ * durable: rewritten (the new file is synced) or, with nothing to change, synced in place.
  */
+import { closeSync, openSync, readSync, renameSync, writevSync } from 'node:fs';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HEADER_LIMIT, parseIndexHeaders } from './headers.ts';
 import { uniqueName } from './maildir.ts';
-import { type Spooled, StoreError } from './spool.ts';
+import { type Spooled, StoreError, safeUnlink, syncFd } from './spool.ts';
 
 export interface RewriteOptions {
   /** Header lines to put first, in this order, without their line end (CRLF is added); folded with CRLF + WSP. */
@@ -27,6 +32,9 @@ export interface RewriteOptions {
    */
   drop?: (name: string, value: string) => boolean;
 }
+
+/** Files up to this size are rewritten in memory (see the rules above). */
+const SMALL = 256 * 1024;
 
 /** Bytes per read. */
 export const READ_CHUNK = 256 * 1024;
@@ -197,8 +205,10 @@ export async function rewriteHeaders(spooled: Spooled, opts: RewriteOptions): Pr
     if (!PREPEND_LINE.test(line)) throw new TypeError(`not a header line: ${JSON.stringify(line.slice(0, 200))}`);
   if (spooled.oversized) throw new StoreError('an oversized message is discarded, not rewritten');
   const drop = opts.drop ?? (() => false);
+  if (spooled.size <= SMALL) return rewriteSmall(spooled, opts.prepend, drop, !!opts.drop);
   try {
-    if (!opts.prepend.length && (!opts.drop || !(await dropsAny(spooled.path, opts.drop)))) return spooled;
+    if (!opts.prepend.length && (!opts.drop || !(await dropsAny(spooled.path, opts.drop))))
+      return spooled.synced ? spooled : await syncInPlace(spooled);
   } catch (e) {
     throw new StoreError(`cannot read the message ${spooled.path}: ${(e as Error).message}`, e);
   }
@@ -267,5 +277,84 @@ export async function rewriteHeaders(spooled: Spooled, opts: RewriteOptions): Pr
     // Prepended lines end in CRLF (checked above); a dropped field takes its bare LFs with it.
     bareLf: spooled.bareLf - filter.droppedBareLf,
     headers: parseIndexHeaders(Buffer.concat(head)),
+    synced: true,
+  };
+}
+
+/** fdatasync of the spooled file as it is. */
+async function syncInPlace(spooled: Spooled): Promise<Spooled> {
+  let fd: number | undefined;
+  try {
+    fd = openSync(spooled.path, 'r');
+    await syncFd(fd);
+  } catch (e) {
+    throw new StoreError(`cannot sync the message ${spooled.path}: ${(e as Error).message}`, e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return { ...spooled, synced: true };
+}
+
+/** rewriteHeaders() for a small file: read whole, filtered in memory, written with one writev. */
+async function rewriteSmall(
+  spooled: Spooled,
+  prependLines: readonly string[],
+  drop: (name: string, value: string) => boolean,
+  dropping: boolean,
+): Promise<Spooled> {
+  let data: Buffer;
+  let fd: number | undefined;
+  try {
+    fd = openSync(spooled.path, 'r');
+    data = Buffer.allocUnsafe(spooled.size);
+    let off = 0;
+    for (let n = 1; off < data.length && n > 0; off += n) n = readSync(fd, data, off, data.length - off, off);
+    data = data.subarray(0, off);
+  } catch (e) {
+    throw new StoreError(`cannot read the message ${spooled.path}: ${(e as Error).message}`, e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const kept: Buffer[] = [];
+  const filter = new HeaderFilter(drop, (b) => kept.push(b));
+  let rest: Buffer | null = null;
+  if (dropping) {
+    try {
+      rest = filter.push(data);
+      if (!rest) filter.end();
+    } catch (e) {
+      throw new StoreError(`cannot rewrite the headers of ${spooled.path}: ${(e as Error).message}`, e);
+    }
+  }
+  if (!prependLines.length && !filter.droppedFields) return spooled.synced ? spooled : syncInPlace(spooled);
+  const prepend = prependLines.map((l) => Buffer.from(`${l}\r\n`, 'utf8'));
+  const parts = dropping ? [...prepend, ...kept, ...(rest ? [rest] : [])] : [...prepend, data];
+  const size = parts.reduce((n, b) => n + b.length, 0);
+  const next = join(dirname(spooled.path), uniqueName());
+  let out: number | undefined;
+  try {
+    out = openSync(next, 'wx', 0o600);
+    let written = writevSync(out, parts);
+    // A short write (disk full) is finished or reported by the plain loop.
+    if (written < size) {
+      const all = Buffer.concat(parts);
+      while (written < size) written += writevSync(out, [all.subarray(written)]);
+    }
+    await syncFd(out);
+    closeSync(out);
+    out = undefined;
+    renameSync(next, spooled.path);
+  } catch (e) {
+    if (out !== undefined) closeSync(out);
+    safeUnlink(next);
+    throw new StoreError(`cannot rewrite the headers of ${spooled.path}: ${(e as Error).message}`, e);
+  }
+  const head = Buffer.concat(parts).subarray(0, HEADER_LIMIT);
+  return {
+    ...spooled,
+    size,
+    bareLf: spooled.bareLf - filter.droppedBareLf,
+    headers: parseIndexHeaders(head),
+    synced: true,
   };
 }

@@ -57,7 +57,11 @@ test('SPF pass and an aligned DKIM signature: delivered with Authentication-Resu
     'Authentication-Results: other.example; spf=pass smtp.mailfrom=pass.test',
   ];
   const signed = dkimSign(message('pass.test', 'signed'), keys['pass.test']!);
-  const r = await s.send('alice@pass.test', ['bob@example.com'], Buffer.concat([Buffer.from(`${forged.join('\r\n')}\r\n`), signed]));
+  const r = await s.send(
+    'alice@pass.test',
+    ['bob@example.com'],
+    Buffer.concat([Buffer.from(`${forged.join('\r\n')}\r\n`), signed]),
+  );
   assert.equal(r.data?.slice(0, 3), '250');
   const [stored] = await s.texts('bob@example.com');
   assert.ok(stored!.startsWith(`Authentication-Results: ${HOST};`), stored!.slice(0, 200));
@@ -65,7 +69,11 @@ test('SPF pass and an aligned DKIM signature: delivered with Authentication-Resu
   assert.match(ar, /spf=pass/);
   assert.match(ar, /dkim=pass/);
   assert.match(ar, /dmarc=pass/);
-  assert.equal(stored!.match(/^Authentication-Results:/gim)!.length, 2, 'ours and other.example, the forged one removed');
+  assert.equal(
+    stored!.match(/^Authentication-Results:/gim)!.length,
+    2,
+    'ours and other.example, the forged one removed',
+  );
   assert.doesNotMatch(stored!, /bank\.example/);
   assert.match(stored!, /^Authentication-Results: other\.example; spf=pass/m);
   const received = s.app.repos.deliveryEvents.list({ types: ['RECEIVED'] }).at(-1)!;
@@ -84,24 +92,38 @@ test('SPF fail: spf_fail_action reject is 550 5.7.23 at RCPT; quarantine -> Junk
   assert.equal(s.app.repos.deliveryEvents.list({ types: ['REJECTED'] }).at(-1)?.reason, 'spf_fail');
 
   await s.security('example.com', { spf: { fail_action: 'quarantine' } });
-  assert.equal((await s.send('alice@fail.test', ['bob@example.com'], message('fail.test', 'q'))).data?.slice(0, 3), '250');
+  assert.equal(
+    (await s.send('alice@fail.test', ['bob@example.com'], message('fail.test', 'q'))).data?.slice(0, 3),
+    '250',
+  );
   const junk = await s.texts('bob@example.com', 'Junk');
   assert.equal(junk.length, 1);
   assert.match(junk[0]!, /spf=fail/);
 
   // softfail: accept by default; tag puts the result in the header only (delivered to INBOX either way).
-  assert.equal((await s.send('alice@soft.test', ['bob@example.com'], message('soft.test', 's'))).data?.slice(0, 3), '250');
+  assert.equal(
+    (await s.send('alice@soft.test', ['bob@example.com'], message('soft.test', 's'))).data?.slice(0, 3),
+    '250',
+  );
   await s.security('example.com', { spf: { softfail_action: 'reject' } });
-  assert.deepEqual((await s.send('alice@soft.test', ['bob@example.com'], message('soft.test', 's2'))).rcpt, ['550 5.7.23']);
+  assert.deepEqual((await s.send('alice@soft.test', ['bob@example.com'], message('soft.test', 's2'))).rcpt, [
+    '550 5.7.23',
+  ]);
   await s.security('example.com', { spf: { softfail_action: 'tag' } });
-  assert.equal((await s.send('alice@soft.test', ['bob@example.com'], message('soft.test', 's3'))).data?.slice(0, 3), '250');
+  assert.equal(
+    (await s.send('alice@soft.test', ['bob@example.com'], message('soft.test', 's3'))).data?.slice(0, 3),
+    '250',
+  );
   const inbox = await s.texts('bob@example.com');
   assert.equal(inbox.length, 2);
   for (const m of inbox) assert.match(m, /spf=softfail/);
 
   // spf disabled: no SPF verdict at all (DKIM/DMARC still reported).
   await s.security('example.com', { spf: { enabled: false, fail_action: 'reject' } });
-  assert.equal((await s.send('alice@fail.test', ['bob@example.com'], message('fail.test', 'off'))).data?.slice(0, 3), '250');
+  assert.equal(
+    (await s.send('alice@fail.test', ['bob@example.com'], message('fail.test', 'off'))).data?.slice(0, 3),
+    '250',
+  );
 });
 
 test('DMARC: p=reject without alignment 550 5.7.1, aligned DKIM passes, tampered fails; p=quarantine -> Junk; ARC sealed by dkimpy verifies', async (t) => {
@@ -124,7 +146,10 @@ test('DMARC: p=reject without alignment 550 5.7.1, aligned DKIM passes, tampered
   assert.equal((await s.send('bounce@pass.test', ['bob@example.com'], tampered)).data?.slice(0, 9), '550 5.7.1');
 
   // p=quarantine, unaligned: delivered to Junk with dmarc=fail.
-  assert.equal((await s.send('bounce@pass.test', ['bob@example.com'], message('quar.test', 'q'))).data?.slice(0, 3), '250');
+  assert.equal(
+    (await s.send('bounce@pass.test', ['bob@example.com'], message('quar.test', 'q'))).data?.slice(0, 3),
+    '250',
+  );
   const junk = await s.texts('bob@example.com', 'Junk');
   assert.equal(junk.length, 1);
   assert.match(junk[0]!, /dmarc=fail/);
@@ -132,7 +157,10 @@ test('DMARC: p=reject without alignment 550 5.7.1, aligned DKIM passes, tampered
 
   // dmarc_enabled off for the domain: the p=reject sender's unaligned message is delivered.
   await s.security('example.com', { dmarc: { enabled: false } });
-  assert.equal((await s.send('bounce@pass.test', ['bob@example.com'], message('rej.test', 'off'))).data?.slice(0, 3), '250');
+  assert.equal(
+    (await s.send('bounce@pass.test', ['bob@example.com'], message('rej.test', 'off'))).data?.slice(0, 3),
+    '250',
+  );
   await s.security('example.com', { dmarc: { enabled: true } });
 
   // ARC: a message relayed by relay.test, which sealed it (dkimpy) with its own Authentication-Results.

@@ -6,7 +6,12 @@ import { test } from 'node:test';
 import { message } from '../../helpers/smtp.ts';
 import { policyServer } from './setup.ts';
 
-const OFF = { rate_limit: { enabled: false }, greylist: { enabled: false }, spf: { enabled: false }, dmarc: { enabled: false } };
+const OFF = {
+  rate_limit: { enabled: false },
+  greylist: { enabled: false },
+  spf: { enabled: false },
+  dmarc: { enabled: false },
+};
 
 test('recipients of a domain with another content policy get 452 4.5.3; the same policy shares the transaction', async (t) => {
   const s = await policyServer(t, { security: OFF });
@@ -16,7 +21,11 @@ test('recipients of a domain with another content policy get 452 4.5.3; the same
 
   await s.security('other.example', { spam: { enabled: true, reject_score: 7 } });
   const c = await s.client();
-  const r = await c.send('alice@remote.example', ['bob@example.com', 'carol@example.com', 'dave@other.example'], message('mixed'));
+  const r = await c.send(
+    'alice@remote.example',
+    ['bob@example.com', 'carol@example.com', 'dave@other.example'],
+    message('mixed'),
+  );
   assert.deepEqual(
     r.rcpt.map((x) => `${x.code} ${x.text.slice(0, 5)}`),
     ['250 2.1.5', '250 2.1.5', '452 4.5.3'],

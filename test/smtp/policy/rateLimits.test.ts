@@ -65,11 +65,22 @@ test('per sender domain and per recipient user rules; several recipients in one 
     '250 2.1.5',
   ]);
   assert.deepEqual((await s.send('b@sender.example', ['bob@example.com'])).rcpt, ['250 2.1.5']);
-  assert.deepEqual((await s.send('c@sender.example', ['bob@example.com'])).rcpt, ['451 4.7.1'], 'third from sender.example');
-  assert.deepEqual((await s.send('c@elsewhere.example', ['bob@example.com'])).rcpt, ['250 2.1.5'], 'other sender domain');
+  assert.deepEqual(
+    (await s.send('c@sender.example', ['bob@example.com'])).rcpt,
+    ['451 4.7.1'],
+    'third from sender.example',
+  );
+  assert.deepEqual(
+    (await s.send('c@elsewhere.example', ['bob@example.com'])).rcpt,
+    ['250 2.1.5'],
+    'other sender domain',
+  );
 
   await s.security('example.com', {
-    rate_limit: { smtp_per_domain: { count: 100, window_minutes: 60 }, smtp_per_user: { count: 1, window_minutes: 60 } },
+    rate_limit: {
+      smtp_per_domain: { count: 100, window_minutes: 60 },
+      smtp_per_user: { count: 1, window_minutes: 60 },
+    },
   });
   // bob has had 4 messages in the window: over a limit of 1; carol too (1 message).
   assert.deepEqual((await s.send('x@new.example', ['carol@example.com'])).rcpt, ['451 4.7.1']);

@@ -3,8 +3,8 @@
 // changes a domain's security settings through the REST API (as an admin would: the change must apply to the next
 // transaction without a restart).
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import type { TestContext } from 'node:test';
+import { pino } from 'pino';
 import { startDnsmasq } from '../../helpers/dnsmasq.ts';
 import { startTestServer } from '../../helpers/server.ts';
 import { ehlo, message, type RawSmtp } from '../../helpers/smtp.ts';
@@ -68,7 +68,7 @@ export async function policyServer(
     return c;
   };
   /** One message in its own session; returns "code enhanced" of the RCPT replies and of the DATA reply. */
-  const send = async (from: string, to: string[], body = message('policy test')) => {
+  const send = async (from: string, to: string[], body: string | Buffer = message('policy test')) => {
     const c = await client();
     const r = await c.send(from, to, body);
     c.close();

@@ -270,3 +270,69 @@ test('a rewritten message delivers: indexed with its headers, RFC822.SIZE that o
 });
 
 const noFlags = { seen: false, answered: false, flagged: false, deleted: false, draft: false, keywords: [] };
+
+test('small messages (rewritten in memory): unsynced spool -> deliver refuses it; rewriteHeaders syncs it exactly once; failures leave it intact', async (t) => {
+  const { mail, user } = mailStoreFor(t);
+  const bob = user('bob');
+  const target = [{ userId: bob.id, email: bob.email, ...inbox(mail, bob.id) }];
+  const spoolUnsynced = (text: string) =>
+    mail.spool(
+      Buffer.from(RECEIVED),
+      Readable.from([Buffer.from(text)]),
+      1 << 20,
+      { email: bob.email, mailboxName: 'INBOX' },
+      { sync: false },
+    );
+  const fs = (await import('node:fs')).default;
+  const { syncBuiltinESMExports } = await import('node:module');
+  let syncs = 0;
+  let failSync = false;
+  const real = fs.fdatasync;
+  const counting = mock.method(fs, 'fdatasync', (fd: number, cb: (e: Error | null) => void) => {
+    syncs++;
+    if (failSync) return cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    return real(fd, cb);
+  });
+  syncBuiltinESMExports();
+  t.after(() => {
+    counting.mock.restore();
+    syncBuiltinESMExports();
+  });
+
+  const plain = await spoolUnsynced(message('From: a@example.org\r\nSubject: plain\r\n', BODY));
+  assert.equal(plain.synced, false);
+  assert.equal(syncs, 0, 'spooled without fdatasync');
+  await assert.rejects(mail.deliver(plain, target, []), /not synced/);
+  const same = await mail.rewriteHeaders(plain, { prepend: [], drop: forged });
+  assert.equal(syncs, 1, 'nothing to change: synced in place, once');
+  assert.equal(same.synced, true);
+  assert.ok(readFileSync(same.path).equals(readFileSync(plain.path)));
+  await mail.deliver(same, target, []);
+
+  const withForged = message(`Authentication-Results: mx.example.com; dkim=pass\r\nFrom: a@example.org\r\n`, BODY);
+  const s2 = await spoolUnsynced(withForged);
+  const before = readFileSync(s2.path);
+  const tmp = dirname(s2.path);
+  // The drop rule throwing, then fdatasync failing: the old file intact, nothing new in tmp/.
+  const e1 = await mail
+    .rewriteHeaders(s2, {
+      prepend: [AR],
+      drop: () => {
+        throw new Error('rule failed');
+      },
+    })
+    .catch((e: Error) => e);
+  assert.ok(e1 instanceof StoreError && /rule failed/.test(e1.message), String(e1));
+  failSync = true;
+  const e2 = await mail.rewriteHeaders(s2, { prepend: [AR], drop: forged }).catch((e: Error) => e);
+  assert.ok(e2 instanceof StoreError && /EIO/.test(e2.message), String(e2));
+  failSync = false;
+  assert.ok(readFileSync(s2.path).equals(before));
+  assert.deepEqual(readdirSync(tmp), [s2.unique]);
+  const n = syncs;
+  const out = await mail.rewriteHeaders(s2, { prepend: [AR], drop: forged });
+  assert.equal(syncs, n + 1, 'rewritten: the new file synced once');
+  assert.equal(readFileSync(out.path, 'latin1'), `${AR}\r\n${RECEIVED}From: a@example.org\r\n\r\n${BODY}`);
+  assert.equal(out.size, statSync(out.path).size);
+  await mail.deliver(out, target, []);
+});

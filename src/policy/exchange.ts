@@ -101,6 +101,7 @@ export async function exchange(req: Request, slots: Slots, signal: AbortSignal):
 }
 
 function talk(req: Request, signal: AbortSignal): Promise<Outcome> {
+  if (signal.aborted) return Promise.resolve({ ok: false, error: 'timeout' });
   return new Promise((resolve) => {
     const where = describeAddress(req.address);
     const sock = 'path' in req.address ? net.connect({ path: req.address.path }) : net.connect(req.address);

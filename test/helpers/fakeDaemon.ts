@@ -11,8 +11,11 @@ export interface FakeDaemon {
   /** Connections accepted so far. */
   readonly accepted: number;
   /**
-   * The most connections busy at the same time: accepted and neither answered (the fake's end()) nor closed. (Open
-   * sockets would over-count: the server may see a client's next connection before its last one's close.)
+   * The most connections busy at the same time: accepted, and neither answered (the fake's end()) nor ended by the
+   * client. A connection is counted one event-loop turn after its accept, once the I/O events that arrived with it
+   * are handled: the client closes a connection before it opens the next (that is the bound), but the server may
+   * see the new connection before the old one's end in the same turn, and would otherwise over-count. Handlers
+   * must read what they are sent (a silent fake: sock.resume()), or a client's end is never seen.
    */
   readonly maxBusy: number;
 }
@@ -24,15 +27,21 @@ export async function startFakeDaemon(t: TestContext, handle: (sock: net.Socket)
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     accepted++;
-    busy++;
-    maxBusy = Math.max(maxBusy, busy);
     sockets.add(sock);
+    let counted = false;
     let done = false;
     const idle = () => {
-      if (!done) busy--;
+      if (counted && !done) busy--;
       done = true;
     };
+    setImmediate(() => {
+      if (done) return;
+      counted = true;
+      busy++;
+      maxBusy = Math.max(maxBusy, busy);
+    });
     sock.on('finish', idle);
+    sock.on('end', idle);
     sock.on('close', () => {
       idle();
       sockets.delete(sock);

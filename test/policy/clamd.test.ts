@@ -114,14 +114,19 @@ test('a stopped clamd is an error at once, on both addresses, and ping says fals
 test('a daemon that never answers: timeout after timeoutMs, the wait for a connection included', async (t) => {
   const dir = tmpDir(t);
   const path = writeMessage(dir, 'm.eml', cleanMessage());
-  const fake = await startFakeDaemon(t, () => {}); // accepts, reads nothing, says nothing
+  const fake = await startFakeDaemon(t, (sock) => sock.resume()); // accepts, reads, never answers
   const c = createClamd({ address: fake.address, timeoutMs: 300, maxConnections: 1 });
   const started = performance.now();
   const results = await Promise.all([c.scanFile(path, MB), c.scanFile(path, MB), c.ping()]);
   const ms = performance.now() - started;
   assert.deepEqual(results, [{ status: 'error', error: 'timeout' }, { status: 'error', error: 'timeout' }, false]);
-  assert.ok(ms >= 290 && ms < 900, `all three gave up after ${ms.toFixed(0)} ms (timeout 300 ms, queued ones too)`);
-  assert.equal(fake.accepted, 1, 'the queued ones never connected');
+  assert.ok(
+    ms >= 290 && ms < 580,
+    `all three gave up after ${ms.toFixed(0)} ms: the queued ones within the same 300 ms, not 300 ms after a wait`,
+  );
+  // Timers started in one tick may still expire a millisecond apart, so a queued call can get the slot with a
+  // moment left and connect; never two at once.
+  assert.equal(fake.maxBusy, 1);
 });
 
 test('at most maxConnections scans at once; the rest queue and all complete', async (t) => {

@@ -105,14 +105,19 @@ test('spamd stopped: an error at once; a missing file: an error', async (t) => {
 test('a daemon that never answers: timeout after timeoutMs, the wait for a connection included', async (t) => {
   const dir = tmpDir(t);
   const path = writeMessage(dir, 'm.eml', cleanMessage());
-  const fake = await startFakeDaemon(t, () => {});
+  const fake = await startFakeDaemon(t, (sock) => sock.resume()); // accepts, reads, never answers
   const c = createSpamd({ host: '127.0.0.1', port: fake.port, timeoutMs: 300, maxConnections: 1 });
   const started = performance.now();
   const results = await Promise.all([c.checkFile(path), c.checkFile(path)]);
   const ms = performance.now() - started;
   assert.deepEqual(results, Array(2).fill({ status: 'error', error: 'timeout' }));
-  assert.ok(ms >= 290 && ms < 900, `both gave up after ${ms.toFixed(0)} ms (timeout 300 ms)`);
-  assert.equal(fake.accepted, 1);
+  assert.ok(
+    ms >= 290 && ms < 580,
+    `both gave up after ${ms.toFixed(0)} ms: the queued one within the same 300 ms, not 300 ms after a wait`,
+  );
+  // Timers started in one tick may still expire a millisecond apart, so a queued call can get the slot with a
+  // moment left and connect; never two at once.
+  assert.equal(fake.maxBusy, 1);
 });
 
 test('at most maxConnections checks at once; the rest queue and all complete', async (t) => {

@@ -3,16 +3,21 @@
  * Rules: score >= `spam_reject_score` -> reject (550 5.7.1); >= `spam_quarantine_score` -> quarantine (Junk,
  * with X-Spam-Status / X-Spam-Score headers); below -> delivered with the same headers; spamd down or
  * timing out -> delivered (accept) with a warning log line and `unscanned` on the delivery event, never refused:
- * a broken filter must not stop mail.
+ * a broken filter must not stop mail; a message over SPAM_MAX_SIZE is not scanned (as spamc's default).
  */
 import type { DomainRow } from '../repos/rows.ts';
 import type { Spamd } from './spamd.ts';
 import { spamHeaders } from './spamHeaders.ts';
 import type { CheckResult } from './verdict.ts';
 
+/** Like spamc's default (-s 500 KB): bigger messages are not sent to spamd (spam is small; scoring a big one is slow). */
+export const SPAM_MAX_SIZE = 512 * 1024;
+
 export function createAntispam(spamd: Pick<Spamd, 'checkFile'>) {
   return {
-    async check(path: string, domain: DomainRow): Promise<CheckResult | null> {
+    async check(path: string, domain: DomainRow, size: number): Promise<CheckResult | null> {
+      if (size > SPAM_MAX_SIZE)
+        return { check: 'spam', action: 'accept', reason: 'too_large', detail: { size, unscanned: true } };
       const r = await spamd.checkFile(path);
       if (r.status !== 'ok')
         return {

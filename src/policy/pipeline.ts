@@ -44,7 +44,7 @@ export interface PolicyChecks {
     ): Promise<CheckResult[]>;
   };
   antivirus?: { scan(path: string, domain: DomainRow): Promise<CheckResult | null> };
-  antispam?: { check(path: string, domain: DomainRow): Promise<CheckResult | null> };
+  antispam?: { check(path: string, domain: DomainRow, size: number): Promise<CheckResult | null> };
 }
 
 /** Per-transaction state (reset at MAIL FROM). */
@@ -150,7 +150,7 @@ export function createPipeline(checks: PolicyChecks, opts: { trusted: (ip: strin
     },
 
     /** The end-of-DATA checks on the spooled file, for the transaction's content policy (`domain`). */
-    async data(tx: PolicyTransaction, path: string, domain: DomainRow): Promise<Verdict> {
+    async data(tx: PolicyTransaction, path: string, size: number, domain: DomainRow): Promise<Verdict> {
       const runs: Promise<CheckResult[]>[] = [];
       if (!tx.trusted && needsAuth(domain) && checks.authentication) {
         const spf = spfOf(tx, domain);
@@ -163,7 +163,7 @@ export function createPipeline(checks: PolicyChecks, opts: { trusted: (ip: strin
       if (domain.clamav_enabled && checks.antivirus)
         runs.push(checks.antivirus.scan(path, domain).then((r) => (r ? [r] : [])));
       if (domain.spam_enabled && checks.antispam)
-        runs.push(checks.antispam.check(path, domain).then((r) => (r ? [r] : [])));
+        runs.push(checks.antispam.check(path, domain, size).then((r) => (r ? [r] : [])));
       return combine((await Promise.all(runs)).flat());
     },
   };

@@ -326,7 +326,7 @@ async function handleData(
   let verdict: Verdict | null = null;
   if (policyDomain && st.tx) {
     try {
-      verdict = await deps.policy.data(st.tx, spooled.path, policyDomain);
+      verdict = await deps.policy.data(st.tx, spooled.path, spooled.size, policyDomain);
     } catch (err) {
       mail.discard(spooled);
       log.error({ err, queueId }, 'policy check failed');

@@ -44,7 +44,7 @@ export function decideSpfEarly(spf: SpfOutcome | null | undefined, settings: Aut
 }
 
 /** The check results of one authenticated message, in pipeline order (spf, dkim, arc, dmarc). */
-export function decide(outcome: AuthOutcome, settings: AuthSettings): CheckResult[] {
+export function decide(outcome: Omit<AuthOutcome, 'raw'>, settings: AuthSettings): CheckResult[] {
   const results: CheckResult[] = [];
   const spf = decideSpfEarly(outcome.spf, settings);
   if (spf) results.push(spf);

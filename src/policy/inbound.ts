@@ -15,14 +15,14 @@ import type { DomainRow } from '../repos/rows.ts';
 import { createAntispam } from './antispam.ts';
 import { createAntivirus } from './antivirus.ts';
 import { decide, decideSpfEarly } from './authDecision.ts';
-import { verifyMessage } from './authenticate.ts';
+import { createAuthThread } from './authThread.ts';
 import { createClamd } from './clamd.ts';
 import { createMemoryCounters } from './counters.ts';
 import { createGreylist } from './greylist.ts';
 import { createPipeline, type Pipeline } from './pipeline.ts';
 import { createRateLimiter } from './rateLimits.ts';
 import { createSpamd } from './spamd.ts';
-import { checkSpf, type SpfOutcome } from './spf.ts';
+import type { SpfOutcome } from './spf.ts';
 
 export interface InboundPolicy {
   pipeline: Pipeline;
@@ -41,7 +41,7 @@ export function createInboundPolicy(deps: {
   log: Logger;
   now?: () => number;
 }): InboundPolicy {
-  const { config, repos, dns, log } = deps;
+  const { config, repos, log } = deps;
   const now = deps.now ?? Date.now;
   const hostname = config.server.hostname;
   const trusted = networkSet(config.smtp.trusted_networks);
@@ -52,6 +52,8 @@ export function createInboundPolicy(deps: {
     timeoutMs: config.security.clamav.timeout * 1000,
     maxConnections: SCANNER_CONNECTIONS,
   });
+  // SPF and DKIM/DMARC/ARC run on their own thread (authThread.ts), started when a check first needs it.
+  const auth = createAuthThread({ servers: config.dns.servers, timeoutMs: config.dns.timeout * 1000 });
   const spamd = createSpamd({
     host: config.security.spamassassin.host,
     port: config.security.spamassassin.port,
@@ -63,14 +65,12 @@ export function createInboundPolicy(deps: {
       rateLimits: createRateLimiter({ counters, now }),
       greylist,
       spf: {
-        run: (tx) =>
-          checkSpf({ resolver: dns, ip: tx.ip, helo: tx.helo, sender: tx.sender, hostname, maxLookups: tx.maxLookups }),
+        run: (tx) => auth.spf({ ip: tx.ip, helo: tx.helo, sender: tx.sender, hostname, maxLookups: tx.maxLookups }),
         decide: (outcome, domain) => decideSpfEarly(outcome as SpfOutcome | null, domain),
       },
       authentication: {
         async verify(path, tx, domain) {
-          const outcome = await verifyMessage(path, {
-            resolver: dns,
+          const outcome = await auth.verify(path, {
             ip: tx.ip,
             helo: tx.helo,
             sender: tx.sender,
@@ -129,6 +129,7 @@ export function createInboundPolicy(deps: {
     close() {
       closed = true;
       clearTimeout(timer);
+      void auth.close();
     },
   };
 }

@@ -68,7 +68,7 @@ function cleanup() {
       execFileSync('losetup', ['-d', l]);
     } catch {}
   }
-  rmSync(base, { recursive: true, force: true });
+  if (!process.env.KEEP) rmSync(base, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
 // A signal (Ctrl-C, a timeout) still cleans up: mounts, loop devices, the Postfix instance.
@@ -155,6 +155,8 @@ open(sys.argv[3],'wb').write(s+m)`,
       'no-hosts',
       'user=root',
       'local-ttl=3600',
+      // Names without a record are NXDOMAIN (authoritative, so negative-cached), as on the Internet.
+      'local=/#/',
       'txt-record=remote.example,"v=spf1 ip4:127.0.0.0/8 -all"',
       `txt-record=bench._domainkey.remote.example,${chunks}`,
       'txt-record=_dmarc.remote.example,"v=DMARC1; p=reject"',
@@ -377,3 +379,5 @@ if (MODES.some((m) => mine[m].some((r) => r.indexed !== MESSAGES)) || peers.some
   console.error('not every message was stored: the figures above are not valid');
   process.exitCode = 1;
 }
+// The sender side's dnsmasq is a child of this process: exit explicitly (the exit handler stops it and cleans up).
+process.exit();

@@ -1,12 +1,14 @@
 /**
  * Message authentication off the event loop: SPF and DKIM/DMARC/ARC (mailauth: header parsing, body hashing,
  * RSA verification; about 1-2 ms of CPU per message) run on a worker thread (authThreadMain.ts), so SMTP sessions
- * keep being served by the main thread while a second core verifies. Rules: the thread starts on first use (a
+ * keep being served by the main thread while other cores verify (at most two threads: on a two-core machine a
+ * third only adds memory). Rules: a thread starts on first use (a
  * server whose domains check nothing never loads mailauth); requests carry an id and are answered in any order;
  * if the thread dies, every request it had not answered fails (the caller treats a failed check as no result,
  * never as a verdict) and the next request starts a new thread; the thread keeps the process alive only while a
  * request is in flight; close() ends it.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AuthOutcome, VerifyInput } from './authenticate.ts';
 import type { SpfInput, SpfOutcome } from './spf.ts';
@@ -26,7 +28,7 @@ type AuthReply = { id: number; result: unknown } | { id: number; error: { messag
 
 export type AuthResult = Omit<AuthOutcome, 'raw'>;
 
-export function createAuthThread(data: AuthThreadData) {
+function createOneThread(data: AuthThreadData) {
   let worker: Worker | null = null;
   let nextId = 1;
   const inFlight = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -66,12 +68,30 @@ export function createAuthThread(data: AuthThreadData) {
   };
 
   return {
-    spf: (input: SpfRequestInput) => call<SpfOutcome>({ kind: 'spf', input }),
-    verify: (path: string, input: VerifyRequestInput) => call<AuthResult>({ kind: 'verify', path, input }),
+    get busy() {
+      return inFlight.size;
+    },
+    call,
     async close() {
       const w = worker;
       worker = null;
       if (w) await w.terminate();
+    },
+  };
+}
+
+/**
+ * `threads` authentication threads (each started on first use); a request goes to the one with the fewest
+ * requests in flight.
+ */
+export function createAuthThread(data: AuthThreadData, threads = Math.max(1, Math.min(2, availableParallelism()))) {
+  const pool = Array.from({ length: threads }, () => createOneThread(data));
+  const pick = () => pool.reduce((a, b) => (b.busy < a.busy ? b : a));
+  return {
+    spf: (input: SpfRequestInput) => pick().call<SpfOutcome>({ kind: 'spf', input }),
+    verify: (path: string, input: VerifyRequestInput) => pick().call<AuthResult>({ kind: 'verify', path, input }),
+    async close() {
+      await Promise.all(pool.map((t) => t.close()));
     },
   };
 }

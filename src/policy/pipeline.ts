@@ -149,6 +149,14 @@ export function createPipeline(checks: PolicyChecks, opts: { trusted: (ip: strin
       return { ok: true };
     },
 
+    /**
+     * Whether the end-of-DATA checks may add header lines for this transaction (so the message will be
+     * rewritten): authentication (Authentication-Results) or a scanner (X-Spam-*, X-Virus-Status).
+     */
+    addsHeaders(tx: PolicyTransaction, domain: DomainRow): boolean {
+      return (!tx.trusted && needsAuth(domain)) || domain.clamav_enabled || domain.spam_enabled;
+    },
+
     /** The end-of-DATA checks on the spooled file, for the transaction's content policy (`domain`). */
     async data(tx: PolicyTransaction, path: string, size: number, domain: DomainRow): Promise<Verdict> {
       const runs: Promise<CheckResult[]>[] = [];

@@ -281,14 +281,16 @@ async function handleData(
   try {
     // Written straight into the first recipient's INBOX tmp/ (renamed into its cur/ on delivery).
     const first = local.values().next().value;
-    // Not synced yet: the checks read it from the page cache, and rewriteHeaders() below makes durable what is
-    // delivered (one fdatasync per message, of the final file).
+    // When the checks will add header lines the file is rewritten anyway: spooled unsynced (the checks read the
+    // page cache) and rewriteHeaders() below makes durable what is delivered, one fdatasync per message.
+    const policyRow = firstDomain ? deps.directory.domains.get(firstDomain) : null;
+    const rewritten = !!policyRow && !!st.tx && deps.policy.addsHeaders(st.tx, policyRow);
     spooled = await mail.spool(
       prefix,
       stream,
       config.smtp.max_message_size,
       first && { email: first.user.email, mailboxName: 'INBOX' },
-      { sync: false },
+      { sync: !rewritten },
     );
   } catch (err) {
     // The client hung up (or was timed out) before the end of the message: nothing failed here, and there is no
@@ -351,11 +353,13 @@ async function handleData(
   }
   const quarantine = verdict?.action === 'quarantine';
   try {
-    spooled = await mail.rewriteHeaders(spooled, {
-      prepend: verdict?.headers ?? [],
-      drop: (name, value) =>
-        name.toLowerCase() === 'authentication-results' && isForgedAuthResults(value, config.server.hostname),
-    });
+    // Nothing to add and no Authentication-Results to judge: the file stays as spooled (already synced).
+    if (verdict?.headers.length || spooled.authResults || !spooled.synced)
+      spooled = await mail.rewriteHeaders(spooled, {
+        prepend: verdict?.headers ?? [],
+        drop: (name, value) =>
+          name.toLowerCase() === 'authentication-results' && isForgedAuthResults(value, config.server.hostname),
+      });
   } catch (err) {
     mail.discard(spooled);
     log.error({ err, queueId }, 'adding headers failed');

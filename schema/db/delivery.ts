@@ -46,6 +46,7 @@ export const DELIVERY_EVENT_TYPES = [
   'QUEUED',
   'DELIVERY_ATTEMPT',
   'DEFERRED',
+  'QUARANTINED',
   'DELIVERED_REMOTE',
   'BOUNCED',
 ] as const;

@@ -2,7 +2,7 @@
  * Abuse protection state: greylist triplets, rate-limit counters (fixed windows keyed by rule and subject) and
  * blocked IPs (brute-force guard). All rows are disposable: losing them weakens protection, never mail.
  */
-import { integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const greylist = sqliteTable(
   'greylist',
@@ -16,7 +16,11 @@ export const greylist = sqliteTable(
     last_seen_at: integer('last_seen_at').notNull(),
     pass_count: integer('pass_count').notNull().default(0),
   },
-  (t) => [uniqueIndex('greylist_triplet_idx').on(t.ip_net, t.sender, t.recipient)],
+  (t) => [
+    uniqueIndex('greylist_triplet_idx').on(t.ip_net, t.sender, t.recipient),
+    // The periodic cleanup deletes by age (last_seen_at < cutoff) without scanning the table.
+    index('greylist_last_seen_idx').on(t.last_seen_at),
+  ],
 );
 
 export const rateLimitCounters = sqliteTable('rate_limit_counters', {

@@ -48,6 +48,10 @@ function render(node: Node, depth: number, out: string[]): void {
           out.push(`${indent}# ${key}: ${lines.join(' ')}`);
         else out.push(`${indent}# ${key}:`, ...lines.map((l) => `${indent}#   ${l}`));
       }
+    } else if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) {
+      // A non-empty list of scalars in flow style (JSON is valid YAML), the example as a comment.
+      out.push(`${indent}${key}: ${JSON.stringify(v)}`);
+      if (Array.isArray(node.example)) out.push(`${indent}# ${key}: ${JSON.stringify(node.example)}`);
     } else out.push(`${indent}${key}: ${scalar(v)}`);
   } else {
     out.push(`${indent}# ${key}: ${node.example === undefined ? '' : scalar(node.example)}`);

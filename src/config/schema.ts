@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseNetwork } from '../net/networks.ts';
 
 const port = (def: number, doc: string) =>
   z
@@ -47,6 +48,9 @@ const section = <T extends z.ZodRawShape>(doc: string, shape: T) =>
     .prefault({} as never)
     .meta({ description: doc });
 
+const cidr = z.string().refine((s) => parseNetwork(s) !== null, {
+  error: 'expected a network such as "192.0.2.0/24", "2001:db8::/32" or a single address',
+});
 const hostPort = z.string().refine(
   (s) => {
     const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(s);
@@ -138,6 +142,14 @@ export const configSchema = z
         .default(10)
         .meta({ description: '(Mailyard) Rejected commands in one session before it is closed with 421 4.7.0.' }),
       timeout: seconds(300, '(Mailyard) Idle time allowed between commands and within DATA (RFC 5321 4.5.3.2).'),
+      trusted_networks: z
+        .array(cidr, { error: 'expected a list of networks such as "127.0.0.0/8" or "2001:db8::/32"' })
+        .default(['127.0.0.0/8', '::1/128'])
+        .meta({
+          description:
+            "(Mailyard) Clients the MX trusts like Postfix's mynetworks: they skip rate limits, greylisting and SPF/DKIM/DMARC (content scanning still applies). Set [] to apply every check to every client.",
+          example: ['127.0.0.0/8', '::1/128', '192.0.2.0/24'],
+        }),
     }),
     imap: section('IMAP listeners.', {
       port: port(143, 'IMAP with STARTTLS.'),

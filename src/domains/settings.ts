@@ -19,6 +19,10 @@ const int = (min: number, max: number) =>
     .max(max, { error: `must be at most ${max}` });
 const bool = z.boolean({ error: 'must be true or false' });
 const email = z.email({ error: 'must be an email address' }).max(254);
+const score = z
+  .number({ error: 'must be a number' })
+  .min(-100_000, { error: 'must be at least -100000' })
+  .max(100_000, { error: 'must be at most 100000' });
 export const rateLimitRule = z.object(
   { count: int(1, 1_000_000), window_minutes: int(1, 10_080) },
   { error: 'must be {"count": N, "window_minutes": M}' },
@@ -98,8 +102,9 @@ export const SECTIONS: SectionDecl[] = [
     prefix: 'spam_',
     fields: {
       enabled: bool,
-      reject_score: z.number({ error: 'must be a number' }).min(-1000).max(1000),
-      quarantine_score: z.number({ error: 'must be a number' }).min(-1000).max(1000),
+      // SpamAssassin scores GTUBE 1000: a threshold above that must be possible (to let even GTUBE through).
+      reject_score: score,
+      quarantine_score: score,
       learning_enabled: bool,
     },
   },

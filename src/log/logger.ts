@@ -18,6 +18,9 @@ export const LOG_EVENTS = {
   dkimFail: 'dkim verification failed',
   spfFail: 'spf check failed',
   dmarcFail: 'dmarc policy failed',
+  greylisted: 'greylisted',
+  scannerFailed: 'scanner unavailable',
+  policy: 'policy decision',
 } as const;
 
 export type { Logger };

@@ -39,7 +39,8 @@ export interface Verdict {
 /** One verdict from the results of the checks that ran, in pipeline order. */
 export function combine(results: CheckResult[]): Verdict {
   let decisive: CheckResult | null = null;
-  for (const r of results) if (r.action !== 'accept' && (!decisive || RANK[r.action] > RANK[decisive.action])) decisive = r;
+  for (const r of results)
+    if (r.action !== 'accept' && (!decisive || RANK[r.action] > RANK[decisive.action])) decisive = r;
   return {
     action: decisive?.action ?? 'accept',
     decisive,

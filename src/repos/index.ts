@@ -7,6 +7,7 @@ import { createAuditRepo } from './audit.ts';
 import { createDeliveriesRepo } from './deliveries.ts';
 import { createDeliveryEventsRepo } from './deliveryEvents.ts';
 import { createDomainsRepo } from './domains.ts';
+import { createGreylistRepo } from './greylist.ts';
 import { createMailboxesRepo } from './mailboxes.ts';
 import { createMessagesRepo } from './messages.ts';
 import { createQueueRepo } from './queue.ts';
@@ -30,6 +31,7 @@ export function createRepos(db: Db, bus: EventBus) {
     deliveries: createDeliveriesRepo(db, bus),
     mailboxes: createMailboxesRepo(db, bus),
     messages: createMessagesRepo(db, bus),
+    greylist: createGreylistRepo(db),
   };
 }
 

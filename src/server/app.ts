@@ -18,6 +18,7 @@ import { ImapHub } from '../imap/hub.ts';
 import { createImapServer } from '../imap/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createListener, type Listener } from '../net/listener.ts';
+import { createInboundPolicy } from '../policy/inbound.ts';
 import { createRepos, type Repos } from '../repos/index.ts';
 import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
@@ -52,7 +53,10 @@ export interface Mailyard {
   stop(): Promise<void>;
 }
 
-export async function startMailyard(config: Config, opts: { log?: Logger } = {}): Promise<Mailyard> {
+export async function startMailyard(
+  config: Config,
+  opts: { log?: Logger /** The policy clock (greylisting, rate limits); tests move it. */; now?: () => number } = {},
+): Promise<Mailyard> {
   const log = opts.log ?? createLogger(config.logger);
   const startedAt = Date.now();
 
@@ -109,7 +113,8 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
     const rest = createRest(services);
     const mail = createMailStore({ mailDir: config.storage.mail_dir, repos, log });
     const dns = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout * 1000 });
-    const inbound = { config, mail, directory: repos, events: repos.deliveryEvents, log };
+    const policy = createInboundPolicy({ config, repos, dns, log, now: opts.now });
+    const inbound = { config, mail, directory: repos, events: repos.deliveryEvents, policy: policy.pipeline, log };
     const imap = {
       config,
       mail,
@@ -210,6 +215,7 @@ export async function startMailyard(config: Config, opts: { log?: Logger } = {})
           const graceMs = config.server.shutdown_timeout * 1000;
           log.info({ graceMs }, 'shutting down: no new connections, waiting for in-flight transactions');
           clearInterval(pruneTimer);
+          policy.close();
           tls.close();
           await Promise.all(listeners.map((l) => l.stop(graceMs)));
           await mail.close();

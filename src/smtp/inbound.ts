@@ -4,16 +4,24 @@
  * hosted domain (recipients.ts); the message is durable in every mailbox and indexed before 250 is sent
  * (store/mailStore.ts); every refusal is a REJECTED delivery event and a log line with its reason; a session that keeps
  * getting refusals is closed with 421 after smtp.max_errors; one client address holds at most
- * smtp.max_connections_per_ip connections.
+ * smtp.max_connections_per_ip connections. The security policy (src/policy/pipeline.ts) runs at RCPT (SPF
+ * reject, greylisting, rate limits, one content policy per transaction) and at the end of DATA on the spooled
+ * file (DKIM/DMARC/ARC, ClamAV, SpamAssassin); a verdict becomes a reply only through verdictReply(); a
+ * quarantined message goes to each recipient's Junk; the checks' header lines (Authentication-Results naming our
+ * hostname, X-Spam-*) are prepended and any Authentication-Results forged with our hostname is removed; every
+ * decision is a delivery event and a log line with the guide's word for it.
  */
 import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/load.ts';
 import { LOG_EVENTS, type Logger } from '../log/logger.ts';
+import { isForgedAuthResults } from '../policy/authResults.ts';
+import type { Pipeline, PolicyTransaction } from '../policy/pipeline.ts';
+import type { CheckResult, Verdict } from '../policy/verdict.ts';
 import type { DeliveryEventsRepo, NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
 import { type Directory, type LocalTarget, type Resolution, resolveRecipient } from './recipients.ts';
-import { REPLIES, type Reply, replyError } from './replies.ts';
+import { REPLIES, type Reply, replyError, verdictReply } from './replies.ts';
 import { traceHeaders } from './trace.ts';
 
 export interface InboundDeps {
@@ -24,13 +32,44 @@ export interface InboundDeps {
   directory: Directory;
   /** Where refusals are recorded. */
   events: Pick<DeliveryEventsRepo, 'record'>;
+  /** The security checks (src/policy). */
+  policy: Pipeline;
   log: Logger;
 }
 
 interface SessionState {
   accepted: Map<string, Extract<Resolution, { ok: true }>>;
   errors: number;
+  /** The policy state of the current transaction (from MAIL FROM). */
+  tx: PolicyTransaction | null;
 }
+
+/** The log line of a policy decision: the guide's greppable words. */
+function policyLogLine(r: CheckResult): string {
+  switch (r.check) {
+    case 'ratelimit':
+      return LOG_EVENTS.rateLimited;
+    case 'greylist':
+      return LOG_EVENTS.greylisted;
+    case 'clamav':
+      return r.reason === 'virus_detected' ? LOG_EVENTS.virus : LOG_EVENTS.scannerFailed;
+    case 'spam':
+      if (r.reason !== 'spam') return LOG_EVENTS.scannerFailed;
+      return r.action === 'reject' ? LOG_EVENTS.spamRejected : LOG_EVENTS.spam;
+    case 'spf':
+      return LOG_EVENTS.spfFail;
+    case 'dkim':
+      return LOG_EVENTS.dkimFail;
+    case 'dmarc':
+      return LOG_EVENTS.dmarcFail;
+    default:
+      return LOG_EVENTS.policy;
+  }
+}
+
+/** The event type of a policy refusal. */
+const refusalEvent = (r: CheckResult) =>
+  r.check === 'greylist' ? 'GREYLISTED' : r.action === 'tempfail' ? 'DEFERRED' : 'REJECTED';
 
 // Random bytes for queue ids, drawn 4 at a time from a block (one call into the CSPRNG per 1,024 ids).
 let entropy = Buffer.alloc(0);
@@ -54,26 +93,28 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
   const state = (s: SMTPServerSession) => {
     let st = sessions.get(s.id);
     if (!st) {
-      st = { accepted: new Map(), errors: 0 };
+      st = { accepted: new Map(), errors: 0, tx: null };
       sessions.set(s.id, st);
     }
     return st;
   };
 
-  const reject = (
-    session: SMTPServerSession,
-    reply: Reply,
-    rcpt: string[],
-    domain: string | null,
-    extra: Record<string, unknown> = {},
-  ) => {
+  const reject: Reject = (session, reply, rcpt, domain, extra = {}, policy) => {
     log.info(
-      { session: session.id, ip: session.remoteAddress, reason: reply.reason, code: reply.code, rcpt, ...extra },
-      'message rejected',
+      {
+        session: session.id,
+        ip: session.remoteAddress,
+        reason: policy?.reason ?? reply.reason,
+        code: reply.code,
+        rcpt,
+        ...(policy && { check: policy.check, ...policy.detail }),
+        ...extra,
+      },
+      policy ? policyLogLine(policy) : 'message rejected',
     );
     try {
       events.record({
-        type: 'REJECTED',
+        type: policy ? refusalEvent(policy) : 'REJECTED',
         messageId: null,
         queueId: null,
         sender: session.envelope.mailFrom ? session.envelope.mailFrom.address : null,
@@ -81,8 +122,13 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
         domain,
         userEmail: null,
         remoteIp: session.remoteAddress,
-        reason: reply.reason,
-        details: { code: reply.code, enhanced: reply.enhanced, ...extra },
+        reason: policy?.reason ?? reply.reason,
+        details: {
+          code: reply.code,
+          enhanced: reply.enhanced,
+          ...(policy && { check: policy.check, ...policy.detail }),
+          ...extra,
+        },
       });
     } catch (err) {
       log.warn({ err }, 'could not record a rejection event');
@@ -108,8 +154,10 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       else perIp.set(session.remoteAddress, n);
     },
 
-    onMailFrom(_address, session, cb) {
-      state(session).accepted.clear();
+    onMailFrom(address, session, cb) {
+      const st = state(session);
+      st.accepted.clear();
+      st.tx = deps.policy.begin(session.remoteAddress, session.hostNameAppearsAs ?? '', address.address ?? '');
       cb();
     },
 
@@ -139,8 +187,33 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
         const quota = deps.mail.quotaOf(t.user);
         if (quota.limit > 0 && quota.used >= quota.limit) return fail(REPLIES.overQuotaRcpt(address.address), r.domain);
       }
-      st.accepted.set(address.address.toLowerCase(), r);
-      cb();
+      const domain = directory.domains.get(r.domain);
+      if (!domain || !st.tx) return cb(replyError(REPLIES.localError()));
+      deps.policy
+        .rcpt(st.tx, { recipient: r.address, domain, users: r.local.map((t) => t.user.email) })
+        .then((outcome) => {
+          if (outcome.ok) {
+            st.accepted.set(address.address.toLowerCase(), r);
+            return cb();
+          }
+          if ('mismatch' in outcome) {
+            // Not an error of the client's: it retries this recipient in a transaction of its own.
+            log.info(
+              { session: session.id, rcpt: address.address, domain: r.domain },
+              'recipient deferred: other policy',
+            );
+            return cb(replyError(REPLIES.policyMismatch(address.address)));
+          }
+          const reply = verdictReply(outcome.result);
+          reject(session, reply, [address.address], r.domain, {}, outcome.result);
+          st.errors++;
+          if (st.errors >= config.smtp.max_errors) return cb(replyError(REPLIES.tooManyErrors()));
+          cb(replyError(reply));
+        })
+        .catch((err) => {
+          log.error({ err, rcpt: address.address }, 'policy check failed');
+          cb(replyError(REPLIES.localError()));
+        });
     },
 
     onData(stream: SMTPServerDataStream, session, cb) {
@@ -152,12 +225,28 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
   };
 }
 
+type Reject = (
+  session: SMTPServerSession,
+  reply: Reply,
+  rcpt: string[],
+  domain: string | null,
+  extra?: Record<string, unknown>,
+  policy?: CheckResult,
+) => void;
+
+/** What the delivery events keep of a verdict: each check's result word. */
+function verdictSummary(v: Verdict): Record<string, unknown> {
+  const checks: Record<string, unknown> = {};
+  for (const r of v.results) checks[r.check] = { action: r.action, reason: r.reason, ...r.detail };
+  return { checks, verdict: v.action, ...(v.decisive && { decidedBy: v.decisive.check }) };
+}
+
 async function handleData(
   deps: InboundDeps,
   session: SMTPServerSession,
   stream: SMTPServerDataStream,
   st: SessionState,
-  reject: (s: SMTPServerSession, r: Reply, rcpt: string[], d: string | null, extra?: Record<string, unknown>) => void,
+  reject: Reject,
 ): Promise<string> {
   const { config, mail, log } = deps;
   const queueId = newQueueId();
@@ -192,11 +281,16 @@ async function handleData(
   try {
     // Written straight into the first recipient's INBOX tmp/ (renamed into its cur/ on delivery).
     const first = local.values().next().value;
+    // When the checks will add header lines the file is rewritten anyway: spooled unsynced (the checks read the
+    // page cache) and rewriteHeaders() below makes durable what is delivered, one fdatasync per message.
+    const policyRow = firstDomain ? deps.directory.domains.get(firstDomain) : null;
+    const rewritten = !!policyRow && !!st.tx && deps.policy.addsHeaders(st.tx, policyRow);
     spooled = await mail.spool(
       prefix,
       stream,
       config.smtp.max_message_size,
       first && { email: first.user.email, mailboxName: 'INBOX' },
+      { sync: !rewritten },
     );
   } catch (err) {
     // The client hung up (or was timed out) before the end of the message: nothing failed here, and there is no
@@ -229,12 +323,57 @@ async function handleData(
     }
   }
 
-  const targets: StoreTarget[] = [...local.values()].map((t) => ({
-    userId: t.user.id,
-    email: t.user.email,
-    mailboxId: t.user.inboxId,
-    mailboxName: 'INBOX',
-  }));
+  // The content checks, for the transaction's one content policy (every accepted recipient shares it).
+  const policyDomain = firstDomain ? deps.directory.domains.get(firstDomain) : null;
+  let verdict: Verdict | null = null;
+  if (policyDomain && st.tx) {
+    try {
+      verdict = await deps.policy.data(st.tx, spooled.path, spooled.size, policyDomain);
+    } catch (err) {
+      mail.discard(spooled);
+      log.error({ err, queueId }, 'policy check failed');
+      reject(session, REPLIES.localError(), rcpts, firstDomain, { queueId });
+      throw replyError(REPLIES.localError());
+    }
+    const decisive = verdict.decisive;
+    const refused = !!decisive && (decisive.action === 'reject' || decisive.action === 'tempfail');
+    // Every finding is a log line (a refusal's own is written by reject() below).
+    for (const r of verdict.results)
+      if ((r.action !== 'accept' || /fail|unavailable/.test(r.reason)) && !(refused && r === decisive))
+        log[r.reason === 'scanner_unavailable' ? 'warn' : 'info'](
+          { queueId, check: r.check, reason: r.reason, action: r.action, ...r.detail },
+          policyLogLine(r),
+        );
+    if (decisive && refused) {
+      mail.discard(spooled);
+      const reply = verdictReply(decisive);
+      reject(session, reply, rcpts, firstDomain, { queueId, size: spooled.size }, decisive);
+      throw replyError(reply);
+    }
+  }
+  const quarantine = verdict?.action === 'quarantine';
+  try {
+    // Nothing to add and no Authentication-Results to judge: the file stays as spooled (already synced).
+    if (verdict?.headers.length || spooled.authResults || !spooled.synced)
+      spooled = await mail.rewriteHeaders(spooled, {
+        prepend: verdict?.headers ?? [],
+        drop: (name, value) =>
+          name.toLowerCase() === 'authentication-results' && isForgedAuthResults(value, config.server.hostname),
+      });
+  } catch (err) {
+    mail.discard(spooled);
+    log.error({ err, queueId }, 'adding headers failed');
+    reject(session, REPLIES.localError(), rcpts, firstDomain, { queueId });
+    throw replyError(REPLIES.localError());
+  }
+
+  const targets: StoreTarget[] = [...local.values()].map((t) => {
+    if (!quarantine) return { userId: t.user.id, email: t.user.email, mailboxId: t.user.inboxId, mailboxName: 'INBOX' };
+    const junk = mail.junkOf(t.user);
+    return { userId: t.user.id, email: t.user.email, mailboxId: junk.mailboxId, mailboxName: junk.mailboxName };
+  });
+  // A quarantined message is kept for its local recipients only: it is not forwarded to other servers.
+  if (quarantine) remote.clear();
   const base = {
     messageId: spooled.headers.messageId,
     queueId,
@@ -249,8 +388,26 @@ async function handleData(
       recipients: rcpts,
       domain: firstDomain,
       userEmail: null,
-      details: { size: spooled.size, helo: session.hostNameAppearsAs, tls: session.secure },
+      details: {
+        size: spooled.size,
+        helo: session.hostNameAppearsAs,
+        tls: session.secure,
+        ...(verdict && verdictSummary(verdict)),
+      },
     },
+    ...(quarantine && verdict?.decisive
+      ? [
+          {
+            ...base,
+            type: 'QUARANTINED' as const,
+            recipients: rcpts,
+            domain: firstDomain,
+            userEmail: null,
+            reason: verdict.decisive.reason,
+            details: { check: verdict.decisive.check, ...verdict.decisive.detail, mailbox: targets[0]?.mailboxName },
+          },
+        ]
+      : []),
     ...targets.map((t) => ({
       ...base,
       type: 'DELIVERED_LOCAL' as const,
@@ -295,7 +452,7 @@ async function handleData(
       queueId,
       from: sender,
       to: rcpts,
-      mailboxes: targets.map((t) => t.email),
+      mailboxes: targets.map((t) => `${t.email}/${t.mailboxName}`),
       forwarded: [...remote],
       size: spooled.size,
       ip: session.remoteAddress,

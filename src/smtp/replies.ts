@@ -4,6 +4,7 @@
  * smtp-server as replyError(entry); the enhanced code is always the entry's own, never smtp-server's guess.
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { CheckResult } from '../policy/verdict.ts';
 
 const ENHANCED = /^[245]\.\d{1,3}\.\d{1,3} /;
 let installed = false;
@@ -45,7 +46,15 @@ export type RejectReason =
   | 'rate_limit'
   | 'too_many_errors'
   | 'auth_unavailable'
-  | 'auth_required';
+  | 'auth_required'
+  | 'greylisted'
+  | 'policy_mismatch'
+  | 'spf_fail'
+  | 'dmarc_reject'
+  | 'virus_detected'
+  | 'spam'
+  | 'scanner_unavailable'
+  | 'policy';
 
 export interface Reply {
   code: number;
@@ -151,4 +160,84 @@ export const REPLIES = {
     text: 'Authentication required',
     reason: 'auth_required',
   }),
+  /** The recipient domain's ratelimit_smtp_* rule is used up for this client, sender domain or user. */
+  rateLimited: (retryAfterS: number): Reply => ({
+    code: 451,
+    enhanced: '4.7.1',
+    text: `Rate limit exceeded, try again in ${Math.max(1, Math.ceil(retryAfterS))} seconds`,
+    reason: 'rate_limit',
+  }),
+  greylisted: (retryAfterS: number): Reply => ({
+    code: 451,
+    enhanced: '4.7.1',
+    text: `Greylisted, please try again in ${Math.max(1, Math.ceil(retryAfterS))} seconds`,
+    reason: 'greylisted',
+  }),
+  /**
+   * A recipient whose domain judges message content differently from the recipients already accepted: one DATA
+   * reply cannot be right for both, so it waits for a transaction of its own (RFC 5321 3.3: the client retries
+   * 452 recipients later). No backscatter: nothing is accepted and then bounced.
+   */
+  policyMismatch: (a: string): Reply => ({
+    code: 452,
+    enhanced: '4.5.3',
+    text: `<${a}>: Recipient has a different content policy, send it in a separate transaction`,
+    reason: 'policy_mismatch',
+  }),
+  /** RFC 7372: 5.7.23 is "SPF validation failed". */
+  spfFail: (explanation: string): Reply => ({
+    code: 550,
+    enhanced: '5.7.23',
+    text: `SPF validation failed${explanation ? `: ${explanation}` : ''}`,
+    reason: 'spf_fail',
+  }),
+  dmarcReject: (domain: string): Reply => ({
+    code: 550,
+    enhanced: '5.7.1',
+    text: `Message rejected by the DMARC policy of ${domain || 'the sender domain'}`,
+    reason: 'dmarc_reject',
+  }),
+  virus: (signature: string): Reply => ({
+    code: 554,
+    enhanced: '5.7.1',
+    text: `Message rejected: virus found (${signature})`,
+    reason: 'virus_detected',
+  }),
+  spam: (score: number): Reply => ({
+    code: 550,
+    enhanced: '5.7.1',
+    text: `Message rejected as spam (score ${score.toFixed(1)})`,
+    reason: 'spam',
+  }),
+  /** A scanner that is down or timed out, when the domain asks to refuse rather than accept unscanned mail. */
+  scannerUnavailable: (what: string): Reply => ({
+    code: 451,
+    enhanced: '4.7.1',
+    text: `${what} is temporarily unavailable, try again later`,
+    reason: 'scanner_unavailable',
+  }),
+  /** Any other policy refusal (kept generic: what a check found is in the log and the delivery event). */
+  policyReject: (text: string): Reply => ({ code: 550, enhanced: '5.7.1', text, reason: 'policy' }),
+  policyTempfail: (text: string): Reply => ({ code: 451, enhanced: '4.7.1', text, reason: 'policy' }),
 } as const;
+
+/**
+ * The one mapping from a policy verdict (the decisive check result, src/policy/verdict.ts) to an SMTP reply.
+ * Only tempfail and reject produce a reply; accept, tag and quarantine end in 250.
+ */
+export function verdictReply(r: CheckResult): Reply {
+  const d = r.detail ?? {};
+  if (r.action === 'tempfail') {
+    if (r.check === 'ratelimit') return REPLIES.rateLimited(Number(d.retry_after_s ?? 60));
+    if (r.check === 'greylist') return REPLIES.greylisted(Number(d.retry_after_s ?? 300));
+    if (r.check === 'clamav') return REPLIES.scannerUnavailable('Virus scanning');
+    if (r.check === 'spam') return REPLIES.scannerUnavailable('Spam filtering');
+    return REPLIES.policyTempfail(r.text ?? 'Temporary policy failure, try again later');
+  }
+  if (r.check === 'spf') return REPLIES.spfFail(r.text ?? '');
+  if (r.check === 'dmarc') return REPLIES.dmarcReject(String(d.domain ?? ''));
+  if (r.check === 'clamav' && r.reason === 'virus_detected') return REPLIES.virus(String(d.signature ?? 'unknown'));
+  if (r.check === 'clamav') return REPLIES.policyReject('Message could not be scanned for viruses');
+  if (r.check === 'spam' && r.reason === 'spam') return REPLIES.spam(Number(d.score ?? 0));
+  return REPLIES.policyReject(r.text ?? 'Message rejected by policy');
+}

@@ -2,7 +2,8 @@
  * SMTP delivery: deliver() makes a spooled message durable in every target mailbox, then indexes it.
  * Order (RFC 5321 6.1: accept only what is safely stored): spool.ts has the data in the first target mailbox's
  * tmp/ (or <mail_dir>/.spool) and fdatasync'd -> the commit thread (commitThread.ts) renames it into that mailbox's
- * cur/, hard-links it into every other target's cur/ (a durable copy where a link is impossible), fsyncs each
+ * cur/ (or, when that mailbox is not a target, another folder of the same user: INBOX's tmp/ into Junk's cur/),
+ * hard-links it into every other target's cur/ (a durable copy where a link is impossible), fsyncs each
  * cur/, then indexes all targets and records the delivery events in one SQLite transaction (with the queue rows of
  * copies forwarded to remote addresses, linked into <mail_dir>/.queue), so the event loop serves other sessions
  * meanwhile; an in-memory index does the same steps in-process. Group commit: deliveries that arrive while a batch
@@ -13,7 +14,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { BatchResult, DeliveriesRepo, DeliveryJob, StoredMessage } from '../repos/deliveries.ts';
 import type { NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { NewQueueEntry } from '../repos/queue.ts';
@@ -132,6 +133,8 @@ export function createDelivery(mailDir: string, deliveries: DeliveriesRepo) {
       forwards: Forward[] = [],
       internalDate = Date.now(),
     ): Promise<StoredMessage[]> {
+      // Only durable bytes are indexed: a file spooled with { sync: false } goes through rewriteHeaders() first.
+      if (!spooled.synced) return Promise.reject(new StoreError(`not synced: ${spooled.path}`));
       // The files are put in place on the commit thread, right before it fsyncs their directories: here only the
       // plan (renames and links never block the event loop).
       const files: FileStep[] = [];
@@ -152,11 +155,19 @@ export function createDelivery(mailDir: string, deliveries: DeliveriesRepo) {
       try {
         // A new message has no flags: an empty info part.
         const name = `${spooled.unique},S=${spooled.size}:2,`;
-        for (const t of targets) {
-          // The same path rules as IMAP (mailboxFiles.ts): one place maps a user and mailbox to a folder.
-          const dir = new UserMaildir(mailDir, t.email).ensure(t.mailboxName);
-          place(join(dir, 'cur', name), !moved && source === join(dir, 'tmp', spooled.unique));
-          dirs.add(join(dir, 'cur'));
+        // The same path rules as IMAP (mailboxFiles.ts): one place maps a user and mailbox to a folder.
+        const folders = targets.map((t) => {
+          const user = new UserMaildir(mailDir, t.email);
+          return { root: user.root, dir: user.ensure(t.mailboxName) };
+        });
+        // The spool file is renamed into the target whose tmp/ holds it, else into another folder of the same
+        // user (spooled into INBOX, delivered to Junk: one Maildir, one filesystem), else only linked.
+        const spoolFolder = dirname(dirname(spooled.path));
+        let into = folders.findIndex((f) => source === join(f.dir, 'tmp', spooled.unique));
+        if (into < 0) into = folders.findIndex((f) => spoolFolder === f.root || dirname(spoolFolder) === f.root);
+        for (const [i, f] of folders.entries()) {
+          place(join(f.dir, 'cur', name), i === into);
+          dirs.add(join(f.dir, 'cur'));
         }
         if (forwards.length) {
           // Forwarded copies wait in the outbound queue (<mail_dir>/.queue) until outbound delivery sends them;

@@ -17,16 +17,18 @@ import { flagsOf, type MessagesRepo, OverQuotaError, type StoreMode } from '../r
 import type { MailboxRow, MessageRow } from '../repos/rows.ts';
 import { effectiveQuota, type UserAccount } from '../repos/users.ts';
 import { bareLineFeeds } from './crlf.ts';
-import { createDelivery } from './deliver.ts';
+import { createDelivery, type StoreTarget } from './deliver.ts';
 import { HEADER_LIMIT, parseIndexHeaders } from './headers.ts';
 import { release } from './held.ts';
 import { onDiskName, removeQuietly, UserMaildir } from './mailboxFiles.ts';
 import type { FileFlags } from './maildir.ts';
 import { createPickupQueue } from './pickupQueue.ts';
+import { rewriteHeaders } from './rewrite.ts';
 import { createSpool } from './spool.ts';
 
 export type { StoreTarget } from './deliver.ts';
 export type { PickedUp } from './pickupQueue.ts';
+export type { RewriteOptions } from './rewrite.ts';
 export type { Spooled } from './spool.ts';
 export { StoreError } from './spool.ts';
 
@@ -92,7 +94,22 @@ export function createMailStore(opts: {
     // --- SMTP: spool the DATA stream, then deliver it to its mailboxes (deliver.ts) ---
     spool: spool.spool,
     discard: spool.discard,
+    /** After the content checks: result headers prepended, forged ones dropped, streamed into a new file (rewrite.ts). */
+    rewriteHeaders,
     deliver: delivery.deliver,
+
+    /**
+     * Where a quarantined message goes: the user's mailbox with SPECIAL-USE \Junk, else one named "Junk", else a
+     * new "Junk" with \Junk (created through createMailbox: its folder, and the mailbox.changed event).
+     */
+    junkOf(user: MailUser): StoreTarget {
+      const boxes = repos.mailboxes.list(user.id);
+      const box =
+        boxes.find((b) => b.special_use === '\\Junk') ??
+        boxes.find((b) => b.name === 'Junk') ??
+        store.createMailbox(user, 'Junk', '\\Junk').at(-1)!;
+      return { userId: user.id, email: user.email, mailboxId: box.id, mailboxName: box.name };
+    },
 
     /** The effective quota of the user with this address (an unknown address has none). */
     quota(email: string): Quota {

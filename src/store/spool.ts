@@ -3,7 +3,8 @@
  * Rules: the file is written into the tmp/ of the first target mailbox (the Maildir protocol; deliver.ts renames it
  * into that mailbox's cur/) or into <mail_dir>/.spool when no local mailbox gets a copy, while its size and bare
  * LFs are counted; its data is fdatasync'd before spool() resolves (its name is made durable by the directory
- * fsync before the index commit); a failure removes the file and rejects with StoreError; at start-up anything
+ * fsync before the index commit), unless the caller asks { sync: false } because it will rewrite the file first
+ * (rewrite.ts syncs what it leaves; deliver() refuses an unsynced file); a failure removes the file and rejects with StoreError; at start-up anything
  * left in .spool is a leftover of a crash (never acknowledged, or the spool name of one already linked into its
  * mailboxes) and is removed.
  */
@@ -26,6 +27,13 @@ export interface Spooled {
   headers: IndexedHeaders;
   /** True when the client sent more than maxSize (the file is incomplete and must be discarded). */
   oversized: boolean;
+  /**
+   * False when spooled with { sync: false }: the bytes may still be only in the page cache. rewriteHeaders()
+   * (which the MX calls after its checks) makes them durable; deliver() refuses an unsynced file.
+   */
+  synced: boolean;
+  /** The first bytes hold an Authentication-Results field (a candidate for removal, rewrite.ts); a hint only. */
+  authResults: boolean;
 }
 
 /** The mailbox whose tmp/ a message is spooled into. */
@@ -54,8 +62,10 @@ const openFd = (path: string) =>
 
 // fdatasync: the data and the size (all a new file needs to be read back); its name is made durable by the
 // directory fsync before the commit.
-const syncFd = (fd: number) =>
+export const syncFd = (fd: number) =>
   new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+
+const AUTH_RESULTS = /(?:^|\n)authentication-results[ \t]*:/i;
 
 export function createSpool(mailDir: string) {
   const spoolDir = join(mailDir, '.spool');
@@ -71,7 +81,14 @@ export function createSpool(mailDir: string) {
      * SPOOL_IN_MEMORY bytes is collected first and written with one writev (few system calls and trips to the
      * thread pool: open, fsync); a bigger one is streamed to the file as it arrives.
      */
-    async spool(prefix: Buffer, source: Readable, maxSize: number, into?: SpoolInto): Promise<Spooled> {
+    async spool(
+      prefix: Buffer,
+      source: Readable,
+      maxSize: number,
+      into?: SpoolInto,
+      opts: { sync?: boolean } = {},
+    ): Promise<Spooled> {
+      const sync = opts.sync ?? true;
       const unique = uniqueName();
       const dir = into ? join(new UserMaildir(mailDir, into.email).ensure(into.mailboxName), 'tmp') : spoolDir;
       const path = join(dir, unique);
@@ -144,14 +161,14 @@ export function createSpool(mailDir: string) {
             const written = writevSync(fd, buffered);
             // A regular file takes everything or reports why not; a short write means the disk filled up.
             if (written < size) writeRest(fd, Buffer.concat(buffered).subarray(written));
-            await syncFd(fd);
+            if (sync) await syncFd(fd);
           } catch (e) {
             failure = e as Error;
           }
           if (fd !== undefined) closeSync(fd);
         } else {
           try {
-            if (fh) await fh.datasync();
+            if (fh && sync) await fh.datasync();
           } catch (e) {
             failure = e as Error;
           }
@@ -164,7 +181,17 @@ export function createSpool(mailDir: string) {
         throw new StoreError(`cannot write the message to ${dir}: ${failure.message}`, failure);
       }
       // An oversized message leaves no file when it never left memory: discard() copes with a missing file.
-      return { path, unique, size, bareLf, headers: parseIndexHeaders(Buffer.concat(head)), oversized };
+      const headBytes = Buffer.concat(head);
+      return {
+        path,
+        unique,
+        size,
+        bareLf,
+        headers: parseIndexHeaders(headBytes),
+        authResults: AUTH_RESULTS.test(headBytes.toString('latin1')),
+        oversized,
+        synced: sync,
+      };
     },
 
     discard(spooled: Spooled): void {

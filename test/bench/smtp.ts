@@ -13,9 +13,16 @@
  * runs first. Each server still pays for its own deletions (Postfix removes a queue file per message).
  * Each server runs ROUNDS times, alternating (Mailyard, Postfix, Mailyard, ...), each round on fresh filesystems:
  * this VM's speed drifts by +-15% over minutes, so one pair of runs can mislead; the summary gives medians.
+ * Checks: each round measures Mailyard twice: with the security checks off (the sender is in
+ * smtp.trusted_networks and the domain's antivirus, antispam, greylisting and rate limits are off) and with
+ * SPF + DKIM + DMARC verification on (trusted_networks empty; a dnsmasq on loopback publishes the sender domain's
+ * SPF, DKIM key and DMARC p=reject; every message is the same DKIM-signed message, signed once by python3-dkim
+ * as the sending side would, and sent with smtp-source -F). Postfix gets the same signed message; it does no
+ * checks (no milters), so both Mailyard figures are compared with the same durable-ingest figure.
  * Options (env): MESSAGES (5000), SESSIONS (20), SIZE (10240), ROUNDS (3), CPU_PROF=<dir> (profile Mailyard's process),
  * FS=tmp (no fresh filesystems: both servers in the temporary directory), FS=journal / FS=nojournal (fresh
- * filesystems of that kind), PEER=0 (Mailyard only).
+ * filesystems of that kind), PEER=0 (Mailyard only), CHECKS=off|on|both (both).
+ * Needs dnsmasq (dnsmasq-base) and /usr/bin/python3 with python3-dkim for the checks-on runs.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +38,8 @@ const MESSAGES = Number(process.env.MESSAGES ?? 5000);
 const SESSIONS = Number(process.env.SESSIONS ?? 20);
 const SIZE = Number(process.env.SIZE ?? 10240);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const CHECKS = process.env.CHECKS ?? 'both';
+const MODES: ('off' | 'on')[] = CHECKS === 'both' ? ['off', 'on'] : [CHECKS as 'off' | 'on'];
 const UID = MAIL_UID;
 const base = mkdtempSync(join(tmpdir(), 'mailyard-bench-'));
 const children: ChildProcess[] = [];
@@ -59,7 +68,7 @@ function cleanup() {
       execFileSync('losetup', ['-d', l]);
     } catch {}
   }
-  rmSync(base, { recursive: true, force: true });
+  if (!process.env.KEEP) rmSync(base, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
 // A signal (Ctrl-C, a timeout) still cleans up: mounts, loop devices, the Postfix instance.
@@ -100,8 +109,68 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+/**
+ * The sender side of the checks-on runs: an RSA key, its DNS records (SPF, DKIM, DMARC p=reject for
+ * remote.example) served by dnsmasq on loopback, and one message of about SIZE bytes signed by python3-dkim.
+ */
+async function senderSide(): Promise<{ dns: string; message: string }> {
+  const dir = join(base, 'sender');
+  mkdirSync(dir);
+  const key = join(dir, 'dkim.key');
+  execFileSync('openssl', ['genrsa', '-out', key, '2048'], { stdio: 'ignore' });
+  const pub = execFileSync('openssl', ['rsa', '-in', key, '-pubout', '-outform', 'DER'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString('base64');
+  const line = 'The quick brown fox jumps over the lazy dog, again and again, for the benchmark.\r\n';
+  const body = line.repeat(Math.max(1, Math.floor((SIZE - 400) / line.length)));
+  const unsigned = join(dir, 'unsigned.eml');
+  writeFileSync(
+    unsigned,
+    `From: Alice <alice@remote.example>\r\nTo: Bob <bob@example.com>\r\nSubject: benchmark\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <bench@remote.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n${body}`,
+  );
+  const message = join(dir, 'signed.eml');
+  execFileSync('/usr/bin/python3', [
+    '-c',
+    `import dkim,sys
+m=open(sys.argv[1],'rb').read()
+s=dkim.sign(m,b'bench',b'remote.example',open(sys.argv[2],'rb').read(),include_headers=[b'from',b'to',b'subject',b'date',b'message-id'])
+open(sys.argv[3],'wb').write(s+m)`,
+    unsigned,
+    key,
+    message,
+  ]);
+  const [port] = await freePorts(1);
+  const conf = join(dir, 'dnsmasq.conf');
+  const chunks = `v=DKIM1; k=rsa; p=${pub}`
+    .match(/.{1,200}/g)!
+    .map((c) => `"${c}"`)
+    .join(',');
+  writeFileSync(
+    conf,
+    [
+      `port=${port}`,
+      'listen-address=127.0.0.1',
+      'bind-interfaces',
+      'no-resolv',
+      'no-hosts',
+      'user=root',
+      'local-ttl=3600',
+      // Names without a record are NXDOMAIN (authoritative, so negative-cached), as on the Internet.
+      'local=/#/',
+      'txt-record=remote.example,"v=spf1 ip4:127.0.0.0/8 -all"',
+      `txt-record=bench._domainkey.remote.example,${chunks}`,
+      'txt-record=_dmarc.remote.example,"v=DMARC1; p=reject"',
+      '',
+    ].join('\n'),
+  );
+  const dns = spawn('dnsmasq', ['-k', '-C', conf], { stdio: 'ignore' });
+  children.push(dns);
+  await new Promise((r) => setTimeout(r, 300));
+  return { dns: `127.0.0.1:${port}`, message };
+}
+
 // Async, so this process keeps serving its own sockets (a blocked event loop breaks HTTP keep-alive reuse).
-const smtpSource = async (port: number) => {
+const smtpSource = async (port: number, file?: string) => {
   const t0 = performance.now();
   await promisify(execFile)('smtp-source', [
     '-d',
@@ -109,8 +178,7 @@ const smtpSource = async (port: number) => {
     String(SESSIONS),
     '-m',
     String(MESSAGES),
-    '-l',
-    String(SIZE),
+    ...(file ? ['-F', file] : ['-l', String(SIZE)]),
     '-f',
     'alice@remote.example',
     '-t',
@@ -120,17 +188,23 @@ const smtpSource = async (port: number) => {
   return performance.now() - t0;
 };
 
-async function benchMailyard(round: number) {
-  const dir = serverDir(`mailyard-${round}`);
+async function benchMailyard(round: number, checks: 'off' | 'on') {
+  const dir = serverDir(`mailyard-${round}-${checks}`);
   const [relay, api] = await freePorts(2);
   const config = {
     server: { hostname: 'bench.mailyard.test', bind_address: '127.0.0.1' },
     database: { path: join(dir, 'data/mailserver.db') },
     logger: { level: 'warn', output_path: join(dir, 'mailyard.log') },
-    smtp: { relay_port: relay, submission_port: 0, smtps_port: 0, max_connections_per_ip: SESSIONS * 2 },
+    smtp: {
+      relay_port: relay,
+      submission_port: 0,
+      smtps_port: 0,
+      max_connections_per_ip: SESSIONS * 2,
+      ...(checks === 'on' && { trusted_networks: [] }),
+    },
     imap: { port: 0, imaps_port: 0 },
     api: { port: api, admin_token: 'bench-token' },
-    dns: { servers: ['127.0.0.1:53'] },
+    dns: { servers: [checks === 'on' ? sender!.dns : '127.0.0.1:53'] },
   };
   writeFileSync(join(dir, 'mailyard.yaml'), stringify(config));
   // CPU_PROF=<dir>: run Mailyard under node --cpu-prof (the profile is written there when it stops).
@@ -150,9 +224,24 @@ async function benchMailyard(round: number) {
     if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   };
   await call('/api/domains', { name: 'example.com', use_default_template: true });
+  // Only SPF, DKIM and DMARC are measured: no scanners run here, and greylisting/rate limits would refuse the load.
+  const put = await fetch(`${apiUrl}/api/domains/example.com/security`, {
+    method: 'PUT',
+    headers: { authorization: 'Bearer bench-token', 'content-type': 'application/json' },
+    body: JSON.stringify({
+      clamav: { enabled: false },
+      spam: { enabled: false },
+      greylist: { enabled: false },
+      rate_limit: { enabled: false },
+      spf: { enabled: checks === 'on' },
+      dkim: { verify_enabled: checks === 'on' },
+      dmarc: { enabled: checks === 'on' },
+    }),
+  });
+  if (!put.ok) throw new Error(`security settings: ${put.status} ${await put.text()}`);
   await call('/api/users', { email: 'bob@example.com', password: 'bench-password', quota: 0 });
   const cpu0 = cpuMs(child.pid!);
-  const ms = await smtpSource(relay!);
+  const ms = await smtpSource(relay!, sender?.message);
   const cpu = cpuMs(child.pid!) - cpu0;
   const q = await fetch(`${apiUrl}/graphql`, {
     method: 'POST',
@@ -225,7 +314,7 @@ smtp_dns_support_level = disabled
   postfixPid = Number(readFileSync(join(dir, 'queue/pid/master.pid'), 'utf8').trim());
   const maildir = join(dir, 'mail/example.com/bob/new');
   const t0 = performance.now();
-  await smtpSource(port!);
+  await smtpSource(port!, sender?.message);
   const deadline = Date.now() + 600_000;
   let delivered = 0;
   for (;;) {
@@ -245,42 +334,50 @@ const median = (xs: number[]) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
 };
+const sender = MODES.includes('on') ? await senderSide() : null;
 console.log(
-  `smtp-source: ${MESSAGES} messages of ${SIZE} bytes over ${SESSIONS} sessions, one local mailbox; ${FS === 'tmp' ? `files in ${tmpdir()}` : `each server on a fresh ext4 filesystem (${FS === 'nojournal' ? 'no journal' : 'journal'})`}; ${ROUNDS} round(s), the servers alternating`,
+  `smtp-source: ${MESSAGES} messages of ${SIZE} bytes over ${SESSIONS} sessions, one local mailbox; ${FS === 'tmp' ? `files in ${tmpdir()}` : `each server on a fresh ext4 filesystem (${FS === 'nojournal' ? 'no journal' : 'journal'})`}; ${ROUNDS} round(s), the servers alternating; Mailyard with checks ${MODES.join(' and ')}`,
 );
-const mine: Awaited<ReturnType<typeof benchMailyard>>[] = [];
+type Run = Awaited<ReturnType<typeof benchMailyard>>;
+const mine: Record<'off' | 'on', Run[]> = { off: [], on: [] };
 const peers: Awaited<ReturnType<typeof benchPostfix>>[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
-  const my = await benchMailyard(round);
-  mine.push(my);
-  const myRate = (MESSAGES / my.ms) * 1000;
-  console.log(
-    `round ${round} mailyard: ${myRate.toFixed(0)} msg/s (${(my.ms / 1000).toFixed(2)} s; ${my.indexed} indexed), peak RSS ${my.rssMb.toFixed(0)} MB, CPU ${(my.cpu / MESSAGES).toFixed(2)} ms/msg (${((my.cpu / my.ms) * 100).toFixed(0)}% of a core)`,
-  );
+  for (const mode of MODES) {
+    const my = await benchMailyard(round, mode);
+    mine[mode].push(my);
+    console.log(
+      `round ${round} mailyard (checks ${mode}): ${((MESSAGES / my.ms) * 1000).toFixed(0)} msg/s (${(my.ms / 1000).toFixed(2)} s; ${my.indexed} indexed), peak RSS ${my.rssMb.toFixed(0)} MB, CPU ${(my.cpu / MESSAGES).toFixed(2)} ms/msg (${((my.cpu / my.ms) * 100).toFixed(0)}% of a core)`,
+    );
+  }
   if (process.env.PEER === '0') continue;
   const pf = await benchPostfix(round);
   peers.push(pf);
   const pfRate = (pf.delivered / pf.ms) * 1000;
   console.log(
-    `round ${round} postfix:  ${pfRate.toFixed(0)} msg/s (${(pf.ms / 1000).toFixed(2)} s; ${pf.delivered} in the Maildir); ratio ${(myRate / pfRate).toFixed(2)}x`,
+    `round ${round} postfix:  ${pfRate.toFixed(0)} msg/s (${(pf.ms / 1000).toFixed(2)} s; ${pf.delivered} in the Maildir); ratio ${MODES.map((m) => `checks ${m} ${(((MESSAGES / mine[m].at(-1)!.ms) * 1000) / pfRate).toFixed(2)}x`).join(', ')}`,
   );
 }
-const myRates = mine.map((m) => (MESSAGES / m.ms) * 1000);
-const peakRss = Math.max(...mine.map((m) => m.rssMb));
-console.log(
-  `mailyard: ${median(myRates).toFixed(0)} msg/s (median; ${Math.min(...myRates).toFixed(0)}-${Math.max(...myRates).toFixed(0)}), peak RSS ${peakRss.toFixed(0)} MB (highest round)`,
-);
-if (peers.length) {
-  const pfRates = peers.map((p) => (p.delivered / p.ms) * 1000);
-  const ratios = myRates.map((r, i) => r / pfRates[i]!);
+const pfRates = peers.map((p) => (p.delivered / p.ms) * 1000);
+if (peers.length)
   console.log(
     `postfix:  ${median(pfRates).toFixed(0)} msg/s (median; ${Math.min(...pfRates).toFixed(0)}-${Math.max(...pfRates).toFixed(0)})`,
   );
+for (const mode of MODES) {
+  const rates = mine[mode].map((m) => (MESSAGES / m.ms) * 1000);
+  const peakRss = Math.max(...mine[mode].map((m) => m.rssMb));
   console.log(
-    `ratio mailyard/postfix: ${(median(myRates) / median(pfRates)).toFixed(2)}x of the medians; per round ${ratios.map((r) => r.toFixed(2)).join(' ')} (target >= 2.0x; RSS target < 250 MB)`,
+    `mailyard (checks ${mode}): ${median(rates).toFixed(0)} msg/s (median; ${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}), peak RSS ${peakRss.toFixed(0)} MB (highest round)`,
   );
+  if (peers.length) {
+    const ratios = rates.map((r, i) => r / pfRates[i]!);
+    console.log(
+      `ratio mailyard (checks ${mode})/postfix: ${(median(rates) / median(pfRates)).toFixed(2)}x of the medians; per round ${ratios.map((r) => r.toFixed(2)).join(' ')} (target ${mode === 'off' ? '>= 2.0x' : '>= 1.0x'}; RSS target < 250 MB)`,
+    );
+  }
 }
-if (mine.some((m) => m.indexed !== MESSAGES) || peers.some((p) => p.delivered < MESSAGES)) {
+if (MODES.some((m) => mine[m].some((r) => r.indexed !== MESSAGES)) || peers.some((p) => p.delivered < MESSAGES)) {
   console.error('not every message was stored: the figures above are not valid');
   process.exitCode = 1;
 }
+// The sender side's dnsmasq is a child of this process: exit explicitly (the exit handler stops it and cleans up).
+process.exit();

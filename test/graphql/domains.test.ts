@@ -90,7 +90,7 @@ test('createDomain errors: duplicate -> ConflictError, bad name and bad override
   const o = await ok(api, CREATE, {
     name: 'bad-overrides.example',
     o: {
-      antispam: { rejectScore: 5000 },
+      antispam: { rejectScore: 500000 },
       dkim: { keySize: 3000 },
       greylist: { delayMinutes: -1 },
       rateLimits: { authPerIp: { count: 0, windowMinutes: 5 } },

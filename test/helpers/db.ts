@@ -1,12 +1,15 @@
-// A migrated database in a throwaway folder, with repositories and a bus.
+// A migrated database in a throwaway folder, with repositories and a bus; reopenDb opens the same file again
+// (state that must survive a restart).
 import { join } from 'node:path';
 import { closeDatabase, type Db, migrate, openDatabase } from '../../src/db/client.ts';
 import { createEventBus } from '../../src/events/bus.ts';
 import { createRepos } from '../../src/repos/index.ts';
 import { tmpDir } from './tmp.ts';
 
-export function testDb(t: { after(fn: () => unknown): void }) {
-  const path = join(tmpDir(t), 'test.db');
+type Context = { after(fn: () => unknown): void };
+
+/** Opens (and migrates) the database file at `path`; closed after the test (closing twice is harmless). */
+export function reopenDb(t: Context, path: string) {
   const db: Db = openDatabase({ path, walEnabled: true, busyTimeoutMs: 5000 });
   t.after(() => closeDatabase(db));
   migrate(db);
@@ -16,6 +19,10 @@ export function testDb(t: { after(fn: () => unknown): void }) {
   const repos = createRepos(db, bus);
   repos.domains.ensureTemplate();
   return { db, bus, repos, path };
+}
+
+export function testDb(t: Context) {
+  return reopenDb(t, join(tmpDir(t), 'test.db'));
 }
 
 export const nextTick = () => new Promise((r) => setImmediate(r));

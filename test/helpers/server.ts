@@ -58,13 +58,14 @@ export async function testConfigFile(dir: string, over: Obj = {}): Promise<{ fil
 export async function startTestServer(
   t: { after(fn: () => unknown): void },
   over: Obj = {},
+  opts: { now?: () => number; dir?: string; log?: import('pino').Logger } = {},
 ): Promise<{ app: Mailyard; config: Config; ports: TestPorts; dir: string; api: string }> {
-  const dir = tmpDir(t);
+  const dir = opts.dir ?? tmpDir(t);
   const { file, ports } = await testConfigFile(dir, over);
   const { config } = loadConfig({ file, env: {} });
   // Tests leave sockets open when they finish; a short grace keeps teardown fast.
   config.server.shutdown_timeout = 0.2;
-  const app = await startMailyard(config, { log: pino({ level: 'silent' }) });
+  const app = await startMailyard(config, { log: opts.log ?? pino({ level: 'silent' }), now: opts.now });
   t.after(() => app.stop());
   await app.graphqlReady;
   return { app, config, ports, dir, api: `http://127.0.0.1:${ports.api}` };

@@ -1,0 +1,1 @@
+CREATE INDEX `greylist_last_seen_idx` ON `greylist` (`last_seen_at`);

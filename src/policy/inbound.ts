@@ -7,7 +7,6 @@
  * close() stops them.
  */
 import type { Config } from '../config/load.ts';
-import type { Resolver } from '../dns/resolver.ts';
 import type { Logger } from '../log/logger.ts';
 import { networkSet } from '../net/networks.ts';
 import type { Repos } from '../repos/index.ts';
@@ -37,7 +36,6 @@ const SCANNER_CONNECTIONS = 8;
 export function createInboundPolicy(deps: {
   config: Config;
   repos: Repos;
-  dns: Resolver;
   log: Logger;
   now?: () => number;
 }): InboundPolicy {

@@ -96,11 +96,10 @@ export type RcptOutcome = { ok: true } | { ok: false; mismatch: true } | { ok: f
 export function createPipeline(checks: PolicyChecks, opts: { trusted: (ip: string) => boolean }) {
   // SPF is also what Authentication-Results reports next to DKIM: computed whenever any of the three is on.
   const needsAuth = (d: DomainRow) => d.spf_enabled || d.dkim_verify_enabled || d.dmarc_enabled;
-  const needsSpf = needsAuth;
   const senderDomain = (sender: string) => sender.slice(sender.lastIndexOf('@') + 1).toLowerCase();
 
   const spfOf = (tx: PolicyTransaction, d: DomainRow): Promise<unknown> | null => {
-    if (!checks.spf || tx.trusted || !needsSpf(d)) return null;
+    if (!checks.spf || tx.trusted || !needsAuth(d)) return null;
     tx.spf ??= checks.spf
       .run({ ip: tx.ip, helo: tx.helo, sender: tx.sender, maxLookups: d.spf_max_lookups })
       // A failure of the check itself is not a verdict on the message: it reads as "no result" later.

@@ -113,7 +113,7 @@ export async function startMailyard(
     const rest = createRest(services);
     const mail = createMailStore({ mailDir: config.storage.mail_dir, repos, log });
     const dns = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout * 1000 });
-    const policy = createInboundPolicy({ config, repos, dns, log, now: opts.now });
+    const policy = createInboundPolicy({ config, repos, log, now: opts.now });
     const inbound = { config, mail, directory: repos, events: repos.deliveryEvents, policy: policy.pipeline, log };
     const imap = {
       config,

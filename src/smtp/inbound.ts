@@ -277,14 +277,15 @@ async function handleData(
   });
   const firstDomain = resolutions[0]?.domain ?? null;
 
+  // The transaction's one content policy (every accepted recipient shares it), as stored when DATA began.
+  const policyDomain = firstDomain ? deps.directory.domains.get(firstDomain) : null;
   let spooled: Spooled;
   try {
     // Written straight into the first recipient's INBOX tmp/ (renamed into its cur/ on delivery).
     const first = local.values().next().value;
     // When the checks will add header lines the file is rewritten anyway: spooled unsynced (the checks read the
     // page cache) and rewriteHeaders() below makes durable what is delivered, one fdatasync per message.
-    const policyRow = firstDomain ? deps.directory.domains.get(firstDomain) : null;
-    const rewritten = !!policyRow && !!st.tx && deps.policy.addsHeaders(st.tx, policyRow);
+    const rewritten = !!policyDomain && !!st.tx && deps.policy.addsHeaders(st.tx, policyDomain);
     spooled = await mail.spool(
       prefix,
       stream,
@@ -323,8 +324,7 @@ async function handleData(
     }
   }
 
-  // The content checks, for the transaction's one content policy (every accepted recipient shares it).
-  const policyDomain = firstDomain ? deps.directory.domains.get(firstDomain) : null;
+  // The content checks.
   let verdict: Verdict | null = null;
   if (policyDomain && st.tx) {
     try {

@@ -34,7 +34,12 @@ function createOneThread(data: AuthThreadData) {
   const inFlight = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
   const start = () => {
-    const w = new Worker(new URL('./authThread.mjs', import.meta.url), { workerData: data });
+    const w = new Worker(new URL('./authThread.mjs', import.meta.url), {
+      workerData: data,
+      // mailauth allocates a lot per message (header copies, canonicalized chunks): a larger young generation
+      // makes its scavenges rarer.
+      resourceLimits: { maxYoungGenerationSizeMb: 64 },
+    });
     w.on('message', (m: AuthReply) => {
       const f = inFlight.get(m.id);
       if (!f) return;

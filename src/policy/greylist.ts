@@ -25,20 +25,12 @@
  * - The clock is injected (`now`, ms).
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import type { GreylistEntry, GreylistTriplet } from '../repos/greylist.ts';
 import type { Awaitable } from './counters.ts';
 import type { CheckResult } from './verdict.ts';
 
-export interface GreylistTriplet {
-  ip_net: string;
-  sender: string;
-  recipient: string;
-}
-
-export interface GreylistEntry {
-  first_seen_at: number;
-  last_seen_at: number;
-  pass_count: number;
-}
+/** The row shapes are the SQLite repository's; another store (Redis) keeps the same. */
+export type { GreylistEntry, GreylistTriplet };
 
 export interface GreylistStore {
   get(t: GreylistTriplet): Awaitable<GreylistEntry | undefined>;

@@ -86,7 +86,7 @@ test('clamd down: clamav_fail_action reject is a 451 tempfail, quarantine/tag/ac
   assert.doesNotMatch(accepted[2]!, /X-Virus-Status/);
 });
 
-test('GTUBE 550 at the default reject score; with the reject score above 1000 it goes to Junk; ham lands in INBOX', async (t) => {
+test('GTUBE 550 at the default reject score; with the reject score far above the 1000 points of GTUBE it goes to Junk; ham lands in INBOX', async (t) => {
   const spamd = await spamdFor(t);
   if (!spamd) return;
   const s = await policyServer(t, {
@@ -99,8 +99,11 @@ test('GTUBE 550 at the default reject score; with the reject score above 1000 it
   assert.equal(s.logged('spam rejected').length, 1);
   assert.equal(s.app.repos.deliveryEvents.list({ types: ['REJECTED'] }).at(-1)?.reason, 'spam');
 
-  await s.security('example.com', { spam: { reject_score: 1001 } });
-  assert.equal((await s.send(FROM, ['bob@example.com'], gtubeMessage())).data?.slice(0, 3), '250');
+  // GTUBE scores 1000 plus whatever other rules fire on the host (seen: 1002 on a CI machine), so the
+  // threshold that lets it through has to leave room for those.
+  await s.security('example.com', { spam: { reject_score: 5000 } });
+  const tagged = await s.send(FROM, ['bob@example.com'], gtubeMessage());
+  assert.equal(tagged.data?.slice(0, 3), '250', tagged.data);
   const junk = await s.texts('bob@example.com', 'Junk');
   assert.equal(junk.length, 1);
   assert.match(junk[0]!, /^X-Spam-Flag: YES/m);

@@ -3,7 +3,7 @@
  * Column names follow gomailserver's `domains` table (the REST API exposes them verbatim).
  * Rate limits are JSON text `{"count":N,"window_minutes":M}`, as in gomailserver.
  */
-import { integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { now } from './columns.ts';
 import { DKIM_HEADERS_TO_SIGN, domainDefaults as d, type RateLimitRule } from './domain-defaults.ts';
 
@@ -100,3 +100,30 @@ export const domains = sqliteTable('domains', {
 
 export type DomainRow = typeof domains.$inferSelect;
 export type NewDomainRow = typeof domains.$inferInsert;
+
+/**
+ * DKIM keys of a domain other than the active one (the domain row's dkim_selector/dkim_*_key sign). Rules: a
+ * `staged` key is published (its record shown) but does not sign yet; activating it makes it the domain's active
+ * key and keeps the previous one here as `retiring` (still published, so signatures made with it keep verifying);
+ * retiring removes a key for good. One selector per domain.
+ */
+export const dkimKeys = sqliteTable(
+  'dkim_keys',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    domain_id: integer('domain_id')
+      .notNull()
+      .references(() => domains.id, { onDelete: 'cascade' }),
+    selector: text('selector').notNull(),
+    key_type: text('key_type', { enum: ['rsa', 'ed25519'] }).notNull(),
+    key_size: integer('key_size').notNull(),
+    private_key: text('private_key').notNull(),
+    public_key: text('public_key').notNull(),
+    status: text('status', { enum: ['staged', 'retiring'] }).notNull(),
+    created_at: integer('created_at').notNull().default(now),
+    updated_at: integer('updated_at').notNull().default(now),
+  },
+  (t) => [uniqueIndex('dkim_keys_domain_selector_idx').on(t.domain_id, t.selector)],
+);
+
+export type DkimKeyRow = typeof dkimKeys.$inferSelect;

@@ -151,6 +151,70 @@ export const configSchema = z
           example: ['127.0.0.0/8', '::1/128', '192.0.2.0/24'],
         }),
     }),
+    queue: section(
+      '(Mailyard) Outbound delivery: the queue of mail for other servers (submitted, forwarded, bounces).',
+      {
+        max_concurrency: z.number().int().min(1).max(10_000).default(100).meta({
+          description: '(Mailyard) Deliveries (SMTP connections to other servers) in progress at once, in all.',
+        }),
+        destination_concurrency: z.number().int().min(1).max(1000).default(20).meta({
+          description:
+            "(Mailyard) Deliveries in progress at once to one destination domain (Postfix's default_destination_concurrency_limit).",
+        }),
+        retry_schedule: z
+          .array(
+            z
+              .number({ error: 'expected a number of seconds' })
+              .positive({ error: 'expected a positive number of seconds' }),
+            {
+              error: 'expected a list of numbers of seconds',
+            },
+          )
+          .min(1, { error: 'expected at least one interval' })
+          .default([300, 600, 1200, 2400, 4800, 9600, 14400])
+          .meta({
+            description:
+              '(Mailyard) Waits between delivery attempts after a temporary failure, in seconds: the n-th retry waits the n-th value, and the last value repeats until max_age_days.',
+          }),
+        max_age_days: z.number().positive().max(365).default(5).meta({
+          description: '(Mailyard) How long a message is retried before it bounces (RFC 5321 4.5.4.1: 4-5 days).',
+        }),
+        delay_warning_hours: z.number().min(0).max(8760).default(0).meta({
+          description:
+            "(Mailyard) Send the sender a delay notice (DSN action=delayed) once a message has waited this long; 0 = never (Postfix's delay_warning_time default).",
+        }),
+        connect_timeout: seconds(30, '(Mailyard) Time to connect and receive the greeting of a remote server.'),
+        command_timeout: seconds(
+          300,
+          '(Mailyard) Time a remote server may take to answer a command (RFC 5321 4.5.3.2).',
+        ),
+        connection_cache_time: seconds(
+          2,
+          '(Mailyard) How long an idle connection to a remote server is kept for the next message to the same host.',
+        ),
+        require_tls: bool(
+          false,
+          '(Mailyard) Deliver only over STARTTLS with a certificate valid for the MX host name (else defer). Off: STARTTLS is used whenever offered (opportunistic), as Postfix does.',
+        ),
+        mta_sts: bool(true, "(Mailyard) Apply recipient domains' MTA-STS policies (RFC 8461) to outbound delivery."),
+        mta_sts_port: z.number().int().min(1).max(65535).default(443).meta({
+          description:
+            '(Mailyard) HTTPS port MTA-STS policies are fetched from (443 per RFC 8461; other values are for testing).',
+        }),
+        tls_ca_file: optStr(
+          '(Mailyard) PEM file of CA certificates trusted for remote MX certificates and MTA-STS policy hosts, in addition to the system ones.',
+          '/etc/mailyard/extra-ca.pem',
+        ),
+        srs: bool(
+          true,
+          '(Mailyard) Rewrite the envelope sender of forwarded mail with SRS (as postsrsd does) so SPF passes at the destination.',
+        ),
+        sent_copy: bool(
+          false,
+          "(Mailyard) Also file a copy of each submitted message in the sender's Sent folder (clients normally APPEND their own).",
+        ),
+      },
+    ),
     imap: section('IMAP listeners.', {
       port: port(143, 'IMAP with STARTTLS.'),
       imaps_port: port(993, 'IMAP over implicit TLS.'),

@@ -11,6 +11,7 @@ import { createGreylistRepo } from './greylist.ts';
 import { createMailboxesRepo } from './mailboxes.ts';
 import { createMessagesRepo } from './messages.ts';
 import { createQueueRepo } from './queue.ts';
+import { createQueueDeliveryRepo } from './queueDelivery.ts';
 import { readClientOf } from './readModel.ts';
 import { createUsersRepo } from './users.ts';
 
@@ -28,6 +29,7 @@ export function createRepos(db: Db, bus: EventBus) {
     apiTokens: createApiTokensRepo(db),
     deliveryEvents: createDeliveryEventsRepo(db, bus),
     queue: createQueueRepo(db, bus),
+    queueDelivery: createQueueDeliveryRepo(db, bus),
     deliveries: createDeliveriesRepo(db, bus),
     mailboxes: createMailboxesRepo(db, bus),
     messages: createMessagesRepo(db, bus),

@@ -20,7 +20,7 @@ import type { Pipeline, PolicyTransaction } from '../policy/pipeline.ts';
 import type { CheckResult, Verdict } from '../policy/verdict.ts';
 import type { DeliveryEventsRepo, NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
-import { type Directory, type LocalTarget, type Resolution, resolveRecipient } from './recipients.ts';
+import { type Directory, type LocalTarget, type Resolution, resolveRecipient, type SrsReverser } from './recipients.ts';
 import { REPLIES, type Reply, replyError, verdictReply } from './replies.ts';
 import { traceHeaders } from './trace.ts';
 
@@ -34,6 +34,8 @@ export interface InboundDeps {
   events: Pick<DeliveryEventsRepo, 'record'>;
   /** The security checks (src/policy). */
   policy: Pipeline;
+  /** Sender Rewriting for forwarded copies and reversal of bounces to them (null: queue.srs is off). */
+  srs?: (SrsReverser & { forward(sender: string, localDomain: string): string }) | null;
   log: Logger;
 }
 
@@ -176,7 +178,7 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
         return fail(REPLIES.tooManyRecipients(config.smtp.max_recipients), null);
       let r: Resolution;
       try {
-        r = resolveRecipient(directory, address.address);
+        r = resolveRecipient(directory, address.address, deps.srs);
       } catch (err) {
         log.error({ err, rcpt: address.address }, 'recipient lookup failed');
         return cb(replyError(REPLIES.localError()));
@@ -253,10 +255,11 @@ async function handleData(
   const rcpts = session.envelope.rcptTo.map((r) => r.address);
   const resolutions = rcpts.map((a) => st.accepted.get(a.toLowerCase())).filter((r): r is NonNullable<typeof r> => !!r);
   const local = new Map<number, LocalTarget>();
-  const remote = new Set<string>();
+  // Forwarded addresses, with the hosted domain that forwarded them (the SRS domain).
+  const remote = new Map<string, string>();
   for (const r of resolutions) {
     for (const t of r.local) local.set(t.user.id, t);
-    for (const a of r.remote) remote.add(a);
+    for (const a of r.remote) if (!remote.has(a)) remote.set(a, r.domain);
   }
   const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   const tlsInfo = session.secure
@@ -421,10 +424,10 @@ async function handleData(
           {
             ...base,
             type: 'QUEUED' as const,
-            recipients: [...remote],
+            recipients: [...remote.keys()],
             domain: firstDomain,
             userEmail: null,
-            details: { forwarded: true },
+            details: { forwarded: true, origin: 'forward' },
           },
         ]
       : []),
@@ -434,11 +437,16 @@ async function handleData(
       spooled,
       targets,
       events,
-      [...remote].map((r) => ({
+      [...remote].map(([r, via]) => ({
         queue_id: queueId,
-        sender,
+        // SRS (as postsrsd): the forwarding domain vouches for the envelope, so SPF passes at the destination; a
+        // bounce to that address comes back here and is reversed to the original sender (recipients.ts).
+        sender: sender && deps.srs ? deps.srs.forward(sender, via) : sender,
         recipient: r,
-        recipient_domain: r.split('@')[1]!,
+        recipient_domain: r.slice(r.lastIndexOf('@') + 1).toLowerCase(),
+        origin: 'forward' as const,
+        dsn_to: sender,
+        expires_at: Date.now() + config.queue.max_age_days * 86_400_000,
       })),
     );
   } catch (err) {
@@ -453,7 +461,7 @@ async function handleData(
       from: sender,
       to: rcpts,
       mailboxes: targets.map((t) => `${t.email}/${t.mailboxName}`),
-      forwarded: [...remote],
+      forwarded: [...remote.keys()],
       size: spooled.size,
       ip: session.remoteAddress,
     },

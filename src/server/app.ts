@@ -23,6 +23,11 @@ import { createRepos, type Repos } from '../repos/index.ts';
 import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
 import { createMailStore, type MailStore } from '../store/mailStore.ts';
+import { deriveKey, loadServerSecret } from '../auth/serverSecret.ts';
+import { createMtaSts } from '../queue/mtaSts.ts';
+import { createSrs } from '../queue/srs.ts';
+import { createQueueWorker, type QueueWorker } from '../queue/worker.ts';
+import { readFileSync } from 'node:fs';
 import { loadConfigured, loadTls } from '../tls/certificates.ts';
 import { createTlsStore, type TlsStore } from '../tls/store.ts';
 import { VERSION } from '../version.ts';
@@ -114,7 +119,45 @@ export async function startMailyard(
     const mail = createMailStore({ mailDir: config.storage.mail_dir, repos, log });
     const dns = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout * 1000 });
     const policy = createInboundPolicy({ config, repos, log, now: opts.now });
-    const inbound = { config, mail, directory: repos, events: repos.deliveryEvents, policy: policy.pipeline, log };
+    const srs = config.queue.srs ? createSrs(deriveKey(loadServerSecret(config.dataDir), 'srs')) : null;
+    let ca: string | undefined;
+    if (config.queue.tls_ca_file) {
+      try {
+        ca = readFileSync(config.queue.tls_ca_file, 'utf8');
+      } catch (e) {
+        throw new Error(
+          `${config.source}: queue.tls_ca_file: cannot read ${config.queue.tls_ca_file}: ${(e as Error).message}`,
+        );
+      }
+    }
+    const mtaSts = config.queue.mta_sts
+      ? createMtaSts({
+          dns,
+          store: repos.mtaSts,
+          port: config.queue.mta_sts_port,
+          ca,
+          timeoutMs: config.queue.connect_timeout * 1000,
+        })
+      : null;
+    const worker: QueueWorker = createQueueWorker({
+      config,
+      repos,
+      mail,
+      dns,
+      bus,
+      log: log.child({ proto: 'queue' }),
+      mtaSts,
+      ca,
+    });
+    const inbound = {
+      config,
+      mail,
+      directory: repos,
+      events: repos.deliveryEvents,
+      policy: policy.pipeline,
+      srs,
+      log,
+    };
     const imap = {
       config,
       mail,
@@ -179,6 +222,7 @@ export async function startMailyard(
     try {
       await Promise.all(listeners.map((l) => l.start()));
       loadGraphQL();
+      worker.start();
     } catch (e) {
       await Promise.all(listeners.map((l) => l.stop(0)));
       throw e;
@@ -217,7 +261,7 @@ export async function startMailyard(
           clearInterval(pruneTimer);
           policy.close();
           tls.close();
-          await Promise.all(listeners.map((l) => l.stop(graceMs)));
+          await Promise.all([...listeners.map((l) => l.stop(graceMs)), worker.stop(graceMs)]);
           await mail.close();
           closeDatabase(db);
           log.info('mailyard stopped');

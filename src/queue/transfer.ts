@@ -97,7 +97,7 @@ export async function transfer(deps: TransferDeps, domain: string, rows: QueueRo
       let conn: SmtpConnection;
       try {
         conn = await connect(deps, ip, host.name, mode);
-      } catch (err) {
+      } catch (err: unknown) {
         last = failure(err, host.name, ip, mode);
         log.info({ domain, mx: host.name, ip, err: (err as Error).message }, 'outbound connection failed');
         continue;

@@ -24,7 +24,8 @@ test('a forwarded copy goes to the MX found in DNS, with an SRS envelope sender;
   assert.equal(row.dsn_to, 'someone@sender.example');
   await waitUntil(() => !existsSync(row.spool_file), 'the spool file to be removed');
   const types = s.events().map((e) => e.type);
-  for (const ty of ['RECEIVED', 'QUEUED', 'DELIVERY_ATTEMPT', 'DELIVERED_REMOTE']) assert.ok(types.includes(ty), `${ty} in ${types}`);
+  for (const ty of ['RECEIVED', 'QUEUED', 'DELIVERY_ATTEMPT', 'DELIVERED_REMOTE'] as const)
+    assert.ok(types.includes(ty), `${ty} in ${types}`);
   const attempt = s.events(['DELIVERY_ATTEMPT'])[0]!;
   assert.equal((attempt.details as { mx: string }).mx, 'mx.remote.example');
   assert.equal(attempt.remoteIp, '127.0.0.1');

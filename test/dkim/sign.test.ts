@@ -13,7 +13,7 @@ import { dkimDnsRecord, generateDkimKey } from '../../src/dkim/keys.ts';
 import { signingKeyFor, signMessage } from '../../src/dkim/sign.ts';
 import { createResolver } from '../../src/dns/resolver.ts';
 import { mailauthResolver } from '../../src/policy/mailauthResolver.ts';
-import { domainDefaults } from '../../src/repos/rows.ts';
+import { DKIM_HEADERS_TO_SIGN, domainDefaults } from '../../src/repos/rows.ts';
 import { toCrlf } from '../../src/store/crlf.ts';
 import { dkimpyVerify, needDkimpy, txtRecordLine } from '../helpers/dkimpy.ts';
 import { startDnsmasq } from '../helpers/dnsmasq.ts';
@@ -157,12 +157,13 @@ test('signingKeyFor: the active key and headers, or null when signing is off or 
     dkim_selector: 'mail',
     dkim_private_key: 'PEM',
     dkim_signing_enabled: true,
+    dkim_headers_to_sign: DKIM_HEADERS_TO_SIGN,
   };
   assert.deepEqual(signingKeyFor(row as never), {
     domain: DOMAIN,
     selector: 'mail',
     privateKey: 'PEM',
-    headers: domainDefaults.dkim_headers_to_sign,
+    headers: DKIM_HEADERS_TO_SIGN,
   });
   assert.equal(signingKeyFor({ ...row, dkim_signing_enabled: false } as never), null);
   assert.equal(signingKeyFor({ ...row, dkim_private_key: null } as never), null);

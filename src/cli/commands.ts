@@ -10,6 +10,7 @@ import { createEventBus } from '../events/bus.ts';
 import { createRepos } from '../repos/index.ts';
 import { startMailyard } from '../server/app.ts';
 import { VERSION } from '../version.ts';
+import { DKIM_USAGE, runDkim } from './dkim.ts';
 import { type CliIo, EXIT } from './io.ts';
 
 export interface Command {
@@ -117,6 +118,22 @@ export const commands: Record<string, Command> = {
       io.err(`mailyard config: expected "example" or "check"\nusage: ${commands.config!.usage}\n`);
       return EXIT.usage;
     },
+  },
+  dkim: {
+    usage: DKIM_USAGE,
+    summary:
+      'List, stage, activate or retire DKIM keys of a domain (through the running server) and print DNS records.',
+    options: {
+      ...configOption,
+      type: { type: 'string', help: 'stage: key type, rsa or ed25519 (default: the domain’s).' },
+      size: { type: 'string', help: 'stage: RSA key size, 1024, 2048 or 4096 (default: the domain’s).' },
+      api: {
+        type: 'string',
+        help: 'Admin API base URL (default: MAILYARD_API_URL, else api.port on server.bind_address from the config).',
+      },
+    },
+    positionals: 3,
+    run: runDkim,
   },
   version: {
     usage: 'mailyard version',

@@ -11,5 +11,5 @@ export {
   type QueueRow,
 } from '../../schema/db/delivery.ts';
 export { DKIM_HEADERS_TO_SIGN, domainDefaults, type RateLimitRule } from '../../schema/db/domain-defaults.ts';
-export type { DomainRow } from '../../schema/db/domains.ts';
+export type { DkimKeyRow, DomainRow } from '../../schema/db/domains.ts';
 export type { MailboxRow, MessageRow } from '../../schema/db/mail.ts';

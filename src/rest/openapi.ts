@@ -52,6 +52,16 @@ const BODIES: Record<string, unknown> = {
   },
   'PUT /api/domains/{name}': ref('DomainColumns'),
   'PUT /api/domains/{name}/security': ref('DomainSecurity'),
+  'POST /api/domains/{name}/dkim': {
+    type: 'object',
+    required: ['selector'],
+    properties: {
+      selector: { type: 'string', description: 'A DNS label sequence not yet used by the domain.' },
+      key_type: { enum: ['rsa', 'ed25519'], description: 'Default: the domain’s key type.' },
+      key_size: { enum: [1024, 2048, 4096], description: 'RSA only. Default: the domain’s key size.' },
+    },
+    additionalProperties: false,
+  },
   'POST /api/users': {
     type: 'object',
     required: ['email', 'password'],
@@ -89,14 +99,21 @@ const RESPONSES: Record<string, unknown> = {
   'PUT /api/domains/{name}': ref('Domain'),
   'GET /api/domains/{name}/security': ref('DomainSecurity'),
   'PUT /api/domains/{name}/security': ref('DomainSecurity'),
+  'GET /api/domains/{name}/dkim': { type: 'array', items: ref('DkimKey') },
+  'POST /api/domains/{name}/dkim': ref('DkimKey'),
+  'POST /api/domains/{name}/dkim/{selector}/activate': ref('DkimKey'),
+  'DELETE /api/domains/{name}/dkim/{selector}': ref('DkimKey'),
 };
+
+/** POST routes that change an existing resource rather than create one answer 200. */
+const OK_200 = new Set(['POST /api/domains/{name}/dkim/{selector}/activate']);
 
 export function openApiDocument(routes: RestRoute[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const key = `${r.method} ${r.pattern}`;
     const params = r.keys.map((k) => ({ name: k, in: 'path', required: true, schema: { type: 'string' } }));
-    const ok = r.method === 'POST' ? '201' : '200';
+    const ok = r.method === 'POST' && !OK_200.has(key) ? '201' : '200';
     paths[r.pattern] ??= {};
     paths[r.pattern]![r.method.toLowerCase()] = {
       summary: r.summary,
@@ -107,7 +124,10 @@ export function openApiDocument(routes: RestRoute[]) {
         '400': { description: 'Bad JSON, wrong types or values (each bad field listed)', content: json(ref('Error')) },
         '401': { description: 'Missing or wrong bearer token', content: json(ref('Error')) },
         '404': { description: 'Not found', content: json(ref('Error')) },
-        '409': { description: 'Conflict (duplicate, or a domain that still has users)', content: json(ref('Error')) },
+        '409': {
+          description: 'Conflict (duplicate, a domain that still has users, or a DKIM key in the wrong state)',
+          content: json(ref('Error')),
+        },
       },
     };
   }
@@ -135,6 +155,19 @@ export function openApiDocument(routes: RestRoute[]) {
           ],
         },
         DomainSecurity: securitySections(),
+        DkimKey: {
+          type: 'object',
+          required: ['selector', 'status', 'key_type', 'key_size', 'dns_name', 'dns_record', 'created_at'],
+          properties: {
+            selector: { type: 'string' },
+            status: { enum: ['active', 'staged', 'retiring'] },
+            key_type: { enum: ['rsa', 'ed25519'] },
+            key_size: { type: 'integer', description: 'RSA modulus length; 256 for Ed25519.' },
+            dns_name: { type: 'string', description: '<selector>._domainkey.<domain>' },
+            dns_record: { type: 'string', description: 'The TXT record value to publish at dns_name.' },
+            created_at: { type: ['string', 'null'], format: 'date-time', description: 'null for the active key.' },
+          },
+        },
         Error: {
           type: 'object',
           required: ['error', 'message'],

@@ -8,6 +8,7 @@ import { createAccountService } from '../accounts/service.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
 import type { Config } from '../config/load.ts';
 import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from '../db/client.ts';
+import { createDkimRotation } from '../dkim/rotation.ts';
 import { createResolver, type Resolver } from '../dns/resolver.ts';
 import { createDomainService } from '../domains/service.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
@@ -107,6 +108,7 @@ export async function startMailyard(
       adminToken: adminToken.token,
       domains: createDomainService(repos),
       accounts: createAccountService(repos),
+      dkim: createDkimRotation(repos),
     };
     // The GraphQL implementation loads once the listeners are up, so that it does not delay them; /graphql
     // requests wait for it meanwhile (graphql/endpoint.ts).

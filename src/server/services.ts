@@ -4,6 +4,7 @@
  */
 import type { AccountService } from '../accounts/service.ts';
 import type { Config } from '../config/load.ts';
+import type { DkimRotation } from '../dkim/rotation.ts';
 import type { DomainService } from '../domains/service.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Repos } from '../repos/index.ts';
@@ -13,6 +14,7 @@ export interface Services {
   bus: EventBus;
   domains: DomainService;
   accounts: AccountService;
+  dkim: DkimRotation;
   config: Config;
   adminToken: string;
 }

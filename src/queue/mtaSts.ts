@@ -11,6 +11,7 @@
  *  - caching (RFC 8461 5.1) in an MtaStsStore: a cached, unexpired policy whose id equals the TXT id is used
  *    without fetching; another id means a fetch, whose result replaces the cached one; when the TXT lookup or the
  *    fetch fails (or gives something invalid), an unexpired cached policy is used, and an expired one is dropped;
+ *    `onFailure` is told why (for the log);
  *  - policyFor() resolves to null for no policy and for mode none; concurrent calls for one domain share one
  *    discovery;
  *  - mxMatches (RFC 8461 4.1): a pattern matches a host exactly, or `*.example.com` matches exactly one more
@@ -58,6 +59,8 @@ export interface MtaStsOptions {
   timeoutMs: number;
   /** The clock, ms. */
   now?: () => number;
+  /** Told why discovery found no usable new policy (for the log): no or bad TXT record, fetch or parse error. */
+  onFailure?: (domain: string, reason: string) => void;
 }
 
 export const MAX_POLICY_BYTES = 64 * 1024;
@@ -200,7 +203,7 @@ export function fetchPolicyText(domain: string, opts: FetchOptions): Promise<str
       },
     );
     const timer = setTimeout(() => finish(new Error(`${host}: timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    req.on('error', (e) => finish(e));
+    req.on('error', (e) => finish(new Error(`${host}: ${e.message}`)));
     req.end();
   });
 }
@@ -221,7 +224,8 @@ export function createMtaSts(opts: MtaStsOptions) {
     const cached = opts.store.get(domain);
     const fresh = cached && cached.expires_at > now() ? cached : undefined;
     // A failure: the unexpired cached policy (RFC 8461 5.1), else none (and an expired row goes).
-    const fallback = () => {
+    const fallback = (reason: string) => {
+      opts.onFailure?.(domain, reason);
       if (fresh) return toPolicy(fresh);
       if (cached) opts.store.delete(domain);
       return null;
@@ -229,19 +233,19 @@ export function createMtaSts(opts: MtaStsOptions) {
     let id: string;
     try {
       const txt = parseTxt(await opts.dns.resolve(`_mta-sts.${domain}`, 'TXT'));
-      if ('error' in txt) return fallback();
+      if ('error' in txt) return fallback(`_mta-sts.${domain}: ${txt.error}`);
       id = txt.id;
-    } catch {
-      return fallback();
+    } catch (e) {
+      return fallback(`_mta-sts.${domain}: ${(e as Error).message}`);
     }
     if (fresh && fresh.policy_id === id) return toPolicy(fresh);
     let parsed: ReturnType<typeof parsePolicy>;
     try {
       parsed = parsePolicy(await fetchText(domain));
-    } catch {
-      return fallback();
+    } catch (e) {
+      return fallback((e as Error).message);
     }
-    if ('error' in parsed) return fallback();
+    if ('error' in parsed) return fallback(`mta-sts.${domain}: invalid policy: ${parsed.error}`);
     const at = now();
     const row: MtaStsRow = {
       domain,

@@ -66,6 +66,9 @@ async function setup(t: TestContext) {
   const store = createMtaStsRepo(db);
   const clock = { now: Date.UTC(2026, 11, 2, 12) };
   /** A fresh resolver on a fresh dnsmasq with `txt` records (so a test can change them), and an MTA-STS client. */
+  const failures: string[] = [];
+  /** Why the last discovery of `domain` failed. */
+  const why = (domain: string) => failures.filter((f) => f.startsWith(`${domain} `)).at(-1) ?? '';
   const client = async (txt: Record<string, string | string[]>, over: { ca?: string | null } = {}) => {
     const dns = await startDnsmasq(t, records(txt, HOSTS));
     if (!dns) throw new Error('dnsmasq is needed (dnsmasq-base)');
@@ -77,10 +80,11 @@ async function setup(t: TestContext) {
       ca: over.ca === null ? undefined : (over.ca ?? ca.cert),
       timeoutMs: 1000,
       now: () => clock.now,
+      onFailure: (domain, reason) => failures.push(`${domain} ${reason}`),
     });
   };
   const count = (domain: string) => hits.get(`mta-sts.${domain}`) ?? 0;
-  return { handlers, count, store, clock, client, port };
+  return { handlers, count, store, clock, client, port, why };
 }
 
 test('an enforce policy is fetched over HTTPS, stored, and then used from the cache while the id is the same', async (t) => {
@@ -132,13 +136,16 @@ test('a new id refetches; then a failing fetch or a missing TXT record keeps the
   });
   const three = await s.client({ 'good.test': 'v=STSv1; id=three' });
   assert.deepEqual(await three.policyFor('good.test'), second);
+  assert.match(s.why('good.test'), /HTTP 500/);
   assert.equal(s.count('good.test'), 3);
   // An invalid policy is a failure too.
   s.handlers.set('mta-sts.good.test', plain('version: STSv1\nmode: enforce\nmax_age: 1\n'));
   assert.deepEqual(await (await s.client({ 'good.test': 'v=STSv1; id=four' })).policyFor('good.test'), second);
+  assert.match(s.why('good.test'), /invalid policy: no mx/);
   // The TXT record gone: the cached policy still applies.
   const noTxt = await s.client({});
   assert.deepEqual(await noTxt.policyFor('good.test'), second);
+  assert.match(s.why('good.test'), /_mta-sts\.good\.test: .*ENOTFOUND/);
 
   // Past max_age, with the fetch still failing: no policy, and the stale row is dropped.
   s.clock.now += 604_800_001;
@@ -154,9 +161,11 @@ test('certificates: a name mismatch or an untrusted CA means no policy', async (
   s.handlers.set('mta-sts.good.test', plain(ENFORCE));
   const sts = await s.client({ 'bad.test': 'v=STSv1; id=1', 'good.test': 'v=STSv1; id=1' });
   assert.equal(await sts.policyFor('bad.test'), null, 'certificate not valid for mta-sts.bad.test');
+  assert.match(s.why('bad.test'), /does not match certificate's altnames/);
   assert.equal(s.count('bad.test'), 0, 'no request sent over the unverified connection');
   const untrusting = await s.client({ 'good.test': 'v=STSv1; id=1' }, { ca: null });
   assert.equal(await untrusting.policyFor('good.test'), null, "the test CA is not among Node's roots");
+  assert.match(s.why('good.test'), /unable to (get local issuer|verify)/);
   assert.equal(s.count('good.test'), 0);
   assert.equal((await sts.policyFor('good.test'))?.mode, 'enforce', 'with the CA trusted it works');
 });
@@ -183,13 +192,18 @@ test('redirects are not followed; oversized bodies, other media types and slow s
   const txt = Object.fromEntries(HOSTS.map((h) => [h, 'v=STSv1; id=1']));
   const sts = await s.client(txt);
   assert.equal(await sts.policyFor('redir.test'), null);
+  assert.match(s.why('redir.test'), /HTTP 301/);
   assert.equal(s.count('redir.test'), 1);
   assert.equal(s.count('good.test'), 0, 'the redirect target was never asked');
   assert.equal(await sts.policyFor('big.test'), null);
+  assert.match(s.why('big.test'), /larger than 65536 bytes/);
   assert.equal(await sts.policyFor('huge.test'), null);
+  assert.match(s.why('huge.test'), /larger than 65536 bytes/);
   assert.equal(await sts.policyFor('html.test'), null);
+  assert.match(s.why('html.test'), /media type text\/html/);
   const started = Date.now();
   assert.equal(await sts.policyFor('slow.test'), null);
+  assert.match(s.why('slow.test'), /timed out/);
   assert.ok(Date.now() - started < 3000, 'given up after timeoutMs');
   // Exactly at the limit is fine (an extension field, ignored).
   s.handlers.set('mta-sts.big.test', plain(`${ENFORCE}ext: ${'x'.repeat(64 * 1024 - ENFORCE.length - 6)}\n`));
@@ -211,6 +225,8 @@ test('mode none and mode testing; TXT records that are not exactly one valid STS
   assert.equal(await sts.policyFor('none.test'), null);
   assert.equal(s.store.get('none.test')?.mode, 'none', 'mode none is cached too');
   assert.equal((await sts.policyFor('good.test'))?.mode, 'testing', 'other TXT records are ignored');
+  await sts.policyFor('big.test');
+  assert.match(s.why('big.test'), /2 STSv1 TXT records/);
   for (const d of ['big.test', 'html.test', 'huge.test', 'redir.test']) {
     assert.equal(await sts.policyFor(d), null, d);
     assert.equal(s.count(d), 0, d);

@@ -11,6 +11,7 @@ import { createDomainsRepo } from './domains.ts';
 import { createGreylistRepo } from './greylist.ts';
 import { createMailboxesRepo } from './mailboxes.ts';
 import { createMessagesRepo } from './messages.ts';
+import { createMtaStsRepo } from './mtaSts.ts';
 import { createQueueRepo } from './queue.ts';
 import { createQueueDeliveryRepo } from './queueDelivery.ts';
 import { readClientOf } from './readModel.ts';
@@ -33,6 +34,7 @@ export function createRepos(db: Db, bus: EventBus) {
     deliveryEvents: createDeliveryEventsRepo(db, bus),
     queue: createQueueRepo(db, bus),
     queueDelivery: createQueueDeliveryRepo(db, bus),
+    mtaSts: createMtaStsRepo(db),
     deliveries: createDeliveriesRepo(db, bus),
     mailboxes: createMailboxesRepo(db, bus),
     messages: createMessagesRepo(db, bus),

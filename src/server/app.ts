@@ -139,6 +139,7 @@ export async function startMailyard(
           port: config.queue.mta_sts_port,
           ca,
           timeoutMs: config.queue.connect_timeout * 1000,
+          onFailure: (domain, reason) => log.debug({ domain, reason }, 'no MTA-STS policy'),
         })
       : null;
     const worker: QueueWorker = createQueueWorker({

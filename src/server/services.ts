@@ -6,6 +6,7 @@ import type { AccountService } from '../accounts/service.ts';
 import type { Config } from '../config/load.ts';
 import type { DomainService } from '../domains/service.ts';
 import type { EventBus } from '../events/bus.ts';
+import type { QueueAdmin } from '../queue/admin.ts';
 import type { Repos } from '../repos/index.ts';
 
 export interface Services {
@@ -13,6 +14,8 @@ export interface Services {
   bus: EventBus;
   domains: DomainService;
   accounts: AccountService;
+  /** Outbound queue retry/delete (with spool file clean-up and audit). */
+  queue: QueueAdmin;
   config: Config;
   adminToken: string;
 }

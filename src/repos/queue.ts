@@ -3,7 +3,8 @@
  * now (attempts are kept) and leaves entries that are being sent, delivered, bounced or cancelled alone; delete
  * removes entries that are not being sent right now and refuses those in 'sending' (the worker owns them until it
  * settles them); a selection naming a row or queue id that does not exist changes nothing (NotFoundError); delete
- * reports the spool files no remaining row references, checked in its transaction, and the caller unlinks them
+ * reports the spool files no remaining row needs (needing = queued, deferred or sending: a delivered, bounced or
+ * cancelled row kept for history does not keep its file), checked in its transaction, and the caller unlinks them
  * (src/queue/spoolFiles.ts; no file system work here); writes commit, then publish `queue.changed` once per
  * (queue id, status).
  */
@@ -57,7 +58,7 @@ export interface QueueChangeResult {
 }
 
 export interface QueueDeleteResult extends QueueChangeResult {
-  /** Spool files that no remaining row references: the caller unlinks them. */
+  /** Spool files that no remaining queued, deferred or sending row references: the caller unlinks them. */
   unreferencedSpoolFiles: string[];
 }
 
@@ -212,7 +213,7 @@ export function createQueueRepo(db: Db, bus: EventBus) {
     },
     /**
      * Removes the selected rows that are not being sent (no bounce is sent); rows in 'sending' are refused. Also
-     * returns the spool files of the removed rows that no remaining row references.
+     * returns the spool files of the removed rows that no remaining queued, deferred or sending row references.
      */
     delete(sel: { ids: number[] } | { queueId: string }): QueueDeleteResult {
       const result = db.transaction((tx) => {
@@ -234,7 +235,7 @@ export function createQueueRepo(db: Db, bus: EventBus) {
             ? tx
                 .selectDistinct({ f: outboundQueue.spool_file })
                 .from(outboundQueue)
-                .where(inArray(outboundQueue.spool_file, files))
+                .where(and(inArray(outboundQueue.spool_file, files), inArray(outboundQueue.status, PENDING_STATUSES)))
                 .all()
                 .map((r) => r.f)
             : [],
@@ -250,7 +251,7 @@ export function createQueueRepo(db: Db, bus: EventBus) {
       publish(result.rows.map((r) => ({ queue_id: r.queue_id, status: 'cancelled' })));
       return result;
     },
-    /** Rows still referencing a spool file (the caller removes the file when none do). */
+    /** Rows (in any status) still referencing a spool file. */
     spoolReferences(spoolFile: string): number {
       return db.select({ n: count() }).from(outboundQueue).where(eq(outboundQueue.spool_file, spoolFile)).get()?.n ?? 0;
     },

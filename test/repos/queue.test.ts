@@ -119,7 +119,7 @@ test('retry makes queued/deferred rows due now, keeps attempts, leaves the other
   assert.deepEqual(all.refused, [], '--all selects only retryable rows');
 });
 
-test('delete refuses rows being sent and returns only the spool files no remaining row uses', async (t) => {
+test('delete refuses rows being sent and returns only the spool files no remaining pending row uses', async (t) => {
   const { repos, db, bus } = testDb(t);
   const [a, b, c, d] = seed(repos);
   setStatus(db, b!.id, 'sending');
@@ -162,6 +162,13 @@ test('delete refuses rows being sent and returns only the spool files no remaini
   const last = repos.queue.delete({ queueId: 'Q1' });
   assert.deepEqual(last.unreferencedSpoolFiles, ['/nonexistent/spool-1']);
   assert.equal(repos.queue.count(), 0);
+
+  // A settled row kept for history (delivered, bounced, cancelled) does not keep the file.
+  const [x, y, z] = seed(repos);
+  setStatus(db, x!.id, 'delivered');
+  setStatus(db, y!.id, 'bounced');
+  assert.deepEqual(repos.queue.delete({ ids: [z!.id] }).unreferencedSpoolFiles, ['/nonexistent/spool-1']);
+  assert.equal(repos.queue.count({ queueId: 'Q1' }), 2);
   assert.throws(() => repos.queue.delete({ ids: [a!.id] }), NotFoundError);
 });
 

@@ -12,6 +12,7 @@ import { startMailyard } from '../server/app.ts';
 import { VERSION } from '../version.ts';
 import { DKIM_USAGE, runDkim } from './dkim.ts';
 import { type CliIo, EXIT } from './io.ts';
+import { QUEUE_USAGE, runQueueCommand } from './queueCommand.ts';
 
 export interface Command {
   usage: string;
@@ -134,6 +135,22 @@ export const commands: Record<string, Command> = {
     },
     positionals: 3,
     run: runDkim,
+  },
+  queue: {
+    usage: QUEUE_USAGE,
+    summary: 'List the outbound queue, retry entries now, or delete them (straight on the database).',
+    options: {
+      ...configOption,
+      status: { type: 'string', help: 'list: only these statuses (comma-separated: queued,deferred,...).' },
+      domain: { type: 'string', help: 'list: only this recipient domain.' },
+      limit: { type: 'string', help: 'list: at most this many entries (default 1000).' },
+      json: { type: 'boolean', help: 'list: JSON (the REST API entry shape) instead of a table.' },
+      all: { type: 'boolean', help: 'retry: every queued or deferred entry.' },
+    },
+    positionals: 2,
+    async run(io, values, positionals) {
+      return runQueueCommand(io, load(io, values.config as string | undefined), values, positionals);
+    },
   },
   version: {
     usage: 'mailyard version',

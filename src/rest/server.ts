@@ -12,11 +12,12 @@ import { accountRoutes } from './accounts.ts';
 import { dkimRoutes } from './dkim.ts';
 import { domainRoutes } from './domains.ts';
 import { openApiDocument } from './openapi.ts';
+import { queueRoutes } from './queue.ts';
 
 export function createRest(services: Services): Route {
   const actors = new WeakMap<IncomingMessage, string>();
   const ctx = { services, actor: (req: IncomingMessage) => actors.get(req) ?? 'unknown' };
-  const routes = [...domainRoutes(ctx), ...dkimRoutes(ctx), ...accountRoutes(ctx)];
+  const routes = [...domainRoutes(ctx), ...dkimRoutes(ctx), ...accountRoutes(ctx), ...queueRoutes(ctx)];
   const openapi = openApiDocument(routes);
 
   return {

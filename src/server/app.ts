@@ -20,6 +20,7 @@ import { createImapServer } from '../imap/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createListener, type Listener } from '../net/listener.ts';
 import { createInboundPolicy } from '../policy/inbound.ts';
+import { createQueueAdmin } from '../queue/admin.ts';
 import { createRepos, type Repos } from '../repos/index.ts';
 import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
@@ -109,6 +110,7 @@ export async function startMailyard(
       domains: createDomainService(repos),
       accounts: createAccountService(repos),
       dkim: createDkimRotation(repos),
+      queue: createQueueAdmin(repos, log),
     };
     // The GraphQL implementation loads once the listeners are up, so that it does not delay them; /graphql
     // requests wait for it meanwhile (graphql/endpoint.ts).

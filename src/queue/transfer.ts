@@ -139,9 +139,16 @@ const cacheKey = (ip: string, port: number, mode: TlsMode) => `${ip}:${port}:${m
 async function connect(deps: TransferDeps, ip: string, mxName: string, mode: TlsMode): Promise<SmtpConnection> {
   const { config } = deps;
   const port = config.smtp.outbound_port;
-  const cached = await deps.cache.take(cacheKey(ip, port, mode));
-  if (cached && cached.mxName === mxName) return cached;
-  if (cached) void cached.quit().catch(() => {});
+  // A cached connection is RSET first (connectionCache.ts); one the server closed meanwhile is no failure.
+  const cached = deps.cache.take(cacheKey(ip, port, mode));
+  if (cached && cached.mxName === mxName) {
+    try {
+      await cached.reset();
+      return cached;
+    } catch {
+      cached.close();
+    }
+  } else if (cached) void cached.quit().catch(() => {});
   const open = (tls: TlsMode) =>
     openSmtpConnection({
       host: ip,

@@ -53,7 +53,10 @@ export function createQueueWorker(deps: WorkerDeps) {
   const { config, repos, log } = deps;
   const now = deps.now ?? Date.now;
   const q = repos.queueDelivery;
-  const cache: ConnectionCache = createConnectionCache({ idleMs: config.queue.connection_cache_time * 1000 });
+  const cache: ConnectionCache = createConnectionCache({
+    idleMs: config.queue.connection_cache_time * 1000,
+    maxIdlePerKey: config.queue.destination_concurrency,
+  });
   const ready = new Map<string, Group[]>();
   let readyRows = 0;
   const known = new Set<number>();

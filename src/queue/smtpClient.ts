@@ -136,7 +136,9 @@ export interface SmtpConnection {
   readonly transactions: number;
 }
 
-const CHUNK = 256 * 1024;
+/** The size of the reads of a message file (exported for the tests of chunk boundaries). */
+export const FILE_CHUNK = 256 * 1024;
+const CHUNK = FILE_CHUNK;
 /** How long quit() waits for the 221 and the close at most (never more than the command timeout). */
 const QUIT_WAIT_MS = 2000;
 

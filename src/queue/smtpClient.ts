@@ -26,16 +26,16 @@
  *    offered. RCPT parameters NOTIFY= and ORCPT= (xtext) only when DSN is offered. An address or parameter with CR,
  *    LF or NUL is refused with a TypeError before anything is written.
  *  - The body (a file path or a Buffer) goes through DataEncoder (CRLF line ends, dot-stuffing, final CRLF) and ends
- *    with ".\r\n". A file is read in 256 KiB chunks, its first chunk while the commands are on their way; writes
- *    wait for 'drain' (backpressure). A file shorter than one chunk is sent in the same write as the terminator. A
- *    file that cannot be read once DATA got 354 destroys the connection (there is no way to abort DATA) and
- *    send() rejects with the file system error.
+ *    with ".\r\n". A file is opened before anything is sent (an unreadable file: send() throws the file system
+ *    error, the connection stays usable); one of at most FILE_CHUNK bytes is read then, synchronously (see
+ *    openFileBody), and written with the terminator in one writev; a larger one is streamed in FILE_CHUNK reads
+ *    after the 354, every write waiting for 'drain' (backpressure). A read failing in the middle of DATA destroys
+ *    the connection (there is no way to abort DATA) and send() rejects with the file system error.
  *  - One operation at a time: send/reset/quit while another runs throws. After a transaction the caller calls
  *    reset() (RSET, 250 expected) before the next one on the same connection.
  */
 
-import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
+import { close, closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { DataEncoder, DOT_CRLF, encodeData } from './dataEncoder.ts';
@@ -144,29 +144,44 @@ const QUIT_WAIT_MS = 2000;
 
 const is2xx = (r: SmtpReply) => r.code >= 200 && r.code < 300;
 
-/** A file being read ahead: its handle and first chunk (`eof` when that chunk is all of it). */
-interface Prefetch {
-  fh: FileHandle | null;
-  first: Buffer;
-  eof: boolean;
+/**
+ * A message file, opened before anything is sent: a file of at most FILE_CHUNK bytes is read whole (`whole`, fd
+ * closed); a larger one stays open (`fd`) and is streamed after the 354.
+ */
+interface FileBody {
+  fd: number;
+  size: number;
+  whole: Buffer | null;
 }
 
-async function prefetch(path: string): Promise<Prefetch> {
-  const fh = await open(path, 'r');
+function openFileBody(path: string): FileBody {
+  const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-    // A regular file's read is short only at its end.
-    if (bytesRead < CHUNK) {
-      await fh.close();
-      return { fh: null, first: buf.subarray(0, bytesRead), eof: true };
+    const { size } = fstatSync(fd);
+    if (size > FILE_CHUNK) return { fd, size, whole: null };
+    const buf = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, buf, got, size - got, got);
+      if (n === 0) break;
+      got += n;
     }
-    return { fh, first: buf, eof: false };
+    closeSync(fd);
+    return { fd: -1, size, whole: got < size ? buf.subarray(0, got) : buf };
   } catch (err) {
-    await fh.close().catch(() => {});
+    closeSync(fd);
     throw err;
   }
 }
+
+const readAsync = (fd: number, buf: Buffer, position: number) =>
+  new Promise<number>((resolve, reject) =>
+    read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))),
+  );
+
+const closeFd = (fd: number) => {
+  if (fd >= 0) close(fd, () => {});
+};
 
 function checkText(what: string, value: string): void {
   if (/[\r\n\0]/.test(value)) throw new TypeError(`${what} contains CR, LF or NUL: ${JSON.stringify(value)}`);
@@ -530,15 +545,12 @@ class Connection implements SmtpConnection {
       return c;
     });
 
-    // The file's first chunk is read while the commands travel.
-    const pre: Promise<Prefetch> | null = typeof body === 'string' ? prefetch(body) : null;
-    // Settled either way, so a failed read is not an unhandled rejection when DATA is never reached.
-    pre?.catch(() => {});
+    // The file is opened (and, when small, read) before anything is sent: an unreadable file fails here, with the
+    // connection still usable. Synchronous on purpose: a spool file just written is in the page cache, where
+    // open+fstat+read take tens of microseconds, and a thread-pool round trip costs far more than that under load.
+    const file = typeof body === 'string' ? openFileBody(body) : null;
     const release = () => {
-      pre?.then(
-        (p) => p.fh?.close().catch(() => {}),
-        () => {},
-      );
+      if (file) closeFd(file.fd);
     };
 
     let mail: SmtpReply;
@@ -581,7 +593,7 @@ class Connection implements SmtpConnection {
       release();
       return { mail, rcpts, data: dataReply };
     }
-    await this.writeBody(body, pre);
+    await this.writeBody(file ? file : (body as Buffer));
     return { mail, rcpts, data: await this.read('end of data') };
   }
 
@@ -598,37 +610,33 @@ class Connection implements SmtpConnection {
     if (!ok) await this.drain();
   }
 
-  private async writeBody(body: string | Buffer, pre: Promise<Prefetch> | null): Promise<void> {
-    if (!pre) return this.writeAll(encodeData(body as Buffer));
-    let p: Prefetch;
-    try {
-      p = await pre;
-    } catch (err) {
-      // DATA cannot be aborted: the connection goes.
-      this.fail(new SmtpClientError('closed', `${this.where}: message file unreadable, connection abandoned`));
-      throw err;
-    }
-    if (p.eof) return this.writeAll(encodeData(p.first));
-    const fh = p.fh!;
+  private async writeBody(body: Buffer | FileBody): Promise<void> {
+    if (Buffer.isBuffer(body)) return this.writeAll(encodeData(body));
+    if (body.whole) return this.writeAll(encodeData(body.whole));
+    const { fd } = body;
     try {
       const enc = new DataEncoder();
-      let chunk = p.first;
+      let position = 0;
+      let chunk: Buffer | null = null;
       for (;;) {
         const buf = Buffer.allocUnsafe(CHUNK);
         let n: number;
         try {
-          n = (await fh.read(buf, 0, CHUNK, null)).bytesRead;
+          n = await readAsync(fd, buf, position);
         } catch (err) {
+          // DATA cannot be aborted: the connection goes.
           this.fail(new SmtpClientError('closed', `${this.where}: message file unreadable, connection abandoned`));
           throw err;
         }
         if (n === 0) break;
-        await this.writeAll([enc.push(chunk)]);
+        position += n;
+        // The previous chunk goes once there is a next one: the last goes with the end of the message.
+        if (chunk) await this.writeAll([enc.push(chunk)]);
         chunk = n < CHUNK ? buf.subarray(0, n) : buf;
       }
-      await this.writeAll(enc.last(chunk));
+      await this.writeAll(enc.last(chunk ?? Buffer.alloc(0)));
     } finally {
-      await fh.close().catch(() => {});
+      closeFd(fd);
     }
   }
 

@@ -183,6 +183,20 @@ const closeFd = (fd: number) => {
   if (fd >= 0) close(fd, () => {});
 };
 
+/** Secure contexts trusting Node's roots plus an extra CA, by that CA's PEM: parsing ~150 roots per connection costs. */
+const contexts = new Map<string, tls.SecureContext>();
+
+function contextWithCa(ca: string | Buffer): tls.SecureContext {
+  const pem = ca.toString();
+  let ctx = contexts.get(pem);
+  if (!ctx) {
+    ctx = tls.createSecureContext({ ca: [...tls.rootCertificates, pem] });
+    if (contexts.size >= 16) contexts.clear();
+    contexts.set(pem, ctx);
+  }
+  return ctx;
+}
+
 function checkText(what: string, value: string): void {
   if (/[\r\n\0]/.test(value)) throw new TypeError(`${what} contains CR, LF or NUL: ${JSON.stringify(value)}`);
 }
@@ -415,7 +429,7 @@ class Connection implements SmtpConnection {
         socket: raw,
         ...(net.isIP(mxName) ? {} : { servername: mxName }),
         rejectUnauthorized: false,
-        ...(ca ? { ca: [...tls.rootCertificates, ca.toString()] } : {}),
+        ...(ca ? { secureContext: contextWithCa(ca) } : {}),
         // The name is checked below against mxName (Node would check the servername, absent for an IP).
         checkServerIdentity: () => undefined,
       });

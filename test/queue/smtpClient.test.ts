@@ -512,6 +512,16 @@ test('STARTTLS required but not offered: kind tls, QUIT sent', async (t) => {
   assert.equal(opp.tls, null);
 });
 
+test('STARTTLS response injection: bytes after the 220 are a protocol error, nothing goes on in plain text', async (t) => {
+  const peer = await startScriptedPeer(t, {
+    extensions: ['PIPELINING', 'STARTTLS'],
+    reply: (cmd) => (cmd === 'STARTTLS' ? '220 2.0.0 Ready\r\n250 injected' : undefined),
+  });
+  await rejects(openSmtpConnection(base(peer.port, { tls: 'opportunistic' })), 'protocol');
+  await waitFor(() => peer.sessions[0]!.closed, 'the connection to close');
+  assert.deepEqual(peer.sessions[0]!.commands, ['EHLO client.mailyard.test', 'STARTTLS']);
+});
+
 test("Postfix's smtp-sink: 200 messages over one connection, RSET between, all acknowledged and dumped", async (t) => {
   const bin = needTool(t, 'smtp-sink', 'postfix');
   if (!bin) return;

@@ -31,6 +31,9 @@
  *    openFileBody), and written with the terminator in one writev; a larger one is streamed in FILE_CHUNK reads
  *    after the 354, every write waiting for 'drain' (backpressure). A read failing in the middle of DATA destroys
  *    the connection (there is no way to abort DATA) and send() rejects with the file system error.
+ *  - A reply received while no operation runs (typically a 421 before the server closes an idle connection) makes
+ *    the connection unusable and the next operation fails ('protocol'), rather than taking it for its own reply. A
+ *    'closed' error carries the server's last 421, if there was one, as `reply`.
  *  - One operation at a time: send/reset/quit while another runs throws. After a transaction the caller calls
  *    reset() (RSET, 250 expected) before the next one on the same connection.
  */
@@ -219,6 +222,8 @@ class Connection implements SmtpConnection {
   private error: SmtpClientError | null = null;
   private busy = false;
   private quitting = false;
+  /** The last 421 received (the server is closing the connection). */
+  private last421: SmtpReply | null = null;
   private readonly onData = (d: Buffer) => this.received(d);
   private readonly onClose = () => this.fail(new SmtpClientError('closed', `connection to ${this.where} closed`));
   private readonly onError = (err: Error) =>
@@ -277,6 +282,7 @@ class Connection implements SmtpConnection {
       return;
     }
     for (const r of got) {
+      if (r.code === 421) this.last421 = r;
       const w = this.waiter;
       if (w) {
         this.waiter = null;
@@ -288,7 +294,11 @@ class Connection implements SmtpConnection {
 
   /** Ends the connection for good with `err` (the first failure wins); rejects what is waiting. */
   fail(err: SmtpClientError): void {
-    if (!this.error) this.error = err;
+    if (!this.error) {
+      // A server that closes says why in its 421 first (RFC 5321 3.8): the 'closed' error carries it.
+      if (err.kind === 'closed' && this.last421 && !err.reply) err.reply = this.last421;
+      this.error = err;
+    }
     this.sock.destroy();
     const w = this.waiter;
     if (w) {
@@ -505,6 +515,12 @@ class Connection implements SmtpConnection {
     if (this.busy) throw new Error(`SMTP connection busy: ${what} while another operation runs`);
     if (this.error) throw this.error;
     if (this.quitting) throw new SmtpClientError('closed', `${this.where}: connection is quitting`);
+    if (this.replies.length) {
+      // Something said while idle (often a 421 before closing): the replies would be out of step.
+      const err = new SmtpClientError('protocol', `${this.where} sent a reply nobody asked for`, this.replies[0]);
+      this.fail(err);
+      throw err;
+    }
     this.busy = true;
   }
 
@@ -655,11 +671,6 @@ class Connection implements SmtpConnection {
   }
 
   async reset(): Promise<void> {
-    if (this.replies.length) {
-      const err = new SmtpClientError('protocol', `${this.where} sent a reply nobody asked for`, this.replies[0]);
-      this.fail(err);
-      throw err;
-    }
     this.begin('reset');
     try {
       const r = await this.command('RSET');

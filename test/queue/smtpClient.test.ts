@@ -412,6 +412,34 @@ test('a server that stops answering: timeout within the command timeout, and the
   await rejects(openSmtpConnection(base(mute.port, { commandTimeoutMs: 300 })), 'timeout');
 });
 
+test('a 421 then close during a pipelined transaction: kind closed, carrying the 421', async (t) => {
+  const peer = await startScriptedPeer(t, {
+    reply: (cmd, s) => {
+      if (!cmd.startsWith('MAIL')) return undefined;
+      s.sock.end('421 4.3.2 shutting down\r\n');
+      return 'silent';
+    },
+  });
+  const c = await connect(t, base(peer.port));
+  const err = await rejects(
+    c.send({ from: 'a@sender.test', to: [{ address: 'b@mx.test' }] }, Buffer.from('x\n')),
+    'closed',
+  );
+  assert.equal(err.reply?.code, 421);
+  assert.equal(err.reply?.enhanced, '4.3.2');
+  assert.equal(err.permanent, false);
+  assert.equal(c.usable, false);
+});
+
+test('a reply while idle (a 421 before the server closes): the next operation fails instead of reading it', async (t) => {
+  const peer = await startScriptedPeer(t);
+  const c = await connect(t, base(peer.port));
+  peer.sessions[0]!.sock.write('421 4.4.2 idle too long\r\n');
+  await waitFor(() => !c.usable, 'the connection to become unusable');
+  const err = await rejects(c.reset(), 'protocol');
+  assert.equal(err.reply?.code, 421);
+});
+
 test('a server that closes in the middle of DATA: kind closed', async (t) => {
   const peer = await startScriptedPeer(t, { closeAfterDataBytes: 100_000 });
   const c = await connect(t, base(peer.port));

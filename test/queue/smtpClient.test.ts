@@ -404,7 +404,7 @@ test('a server that stops answering: timeout within the command timeout, and the
   const t0 = Date.now();
   await rejects(c.send({ from: 'a@sender.test', to: [{ address: 'b@mx.test' }] }, Buffer.from('x\n')), 'timeout');
   const took = Date.now() - t0;
-  assert.ok(took >= 280 && took < 1500, `took ${took} ms`);
+  assert.ok(took >= 280 && took < 2500, `took ${took} ms`);
   assert.equal(c.usable, false);
   await rejects(c.reset(), 'timeout');
 

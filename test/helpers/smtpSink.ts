@@ -17,13 +17,13 @@ export interface SmtpSink {
   stop(): Promise<void>;
 }
 
-/** Starts `bin` (the path of smtp-sink) with `args` before the address; `scope` stops it. */
-export async function startSmtpSink(scope: Scope, bin: string, args: string[] = []): Promise<SmtpSink> {
+/** Starts `bin` (the path of smtp-sink) with `args` before the address and `backlog`; `scope` stops it. */
+export async function startSmtpSink(scope: Scope, bin: string, args: string[] = [], backlog = 1024): Promise<SmtpSink> {
   const port = await freePort();
   const asRoot = process.getuid?.() === 0;
   const child: ChildProcess = spawn(
     bin,
-    ['-c', ...(asRoot ? ['-u', 'nobody'] : []), ...args, `127.0.0.1:${port}`, '1024'],
+    ['-c', ...(asRoot ? ['-u', 'nobody'] : []), ...args, `127.0.0.1:${port}`, String(backlog)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import type net from 'node:net';
+import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -378,6 +378,8 @@ test('421 and 554 greetings: kind greeting (554 permanent), QUIT sent', async (t
   }
 });
 
+const connectRaw = (port: number) => net.connect(port, '127.0.0.1');
+
 async function waitFor(check: () => boolean, what: string, ms = 3000) {
   const end = Date.now() + ms;
   while (!check()) {
@@ -548,6 +550,28 @@ test('STARTTLS response injection: bytes after the 220 are a protocol error, not
   await rejects(openSmtpConnection(base(peer.port, { tls: 'opportunistic' })), 'protocol');
   await waitFor(() => peer.sessions[0]!.closed, 'the connection to close');
   assert.deepEqual(peer.sessions[0]!.commands, ['EHLO client.mailyard.test', 'STARTTLS']);
+});
+
+test('a connection the server never accepts: kind timeout after connectTimeoutMs', async (t) => {
+  const bin = needTool(t, 'smtp-sink', 'postfix');
+  if (!bin) return;
+  // smtp-sink serving one session at a time with a listen backlog of 1: once a few connections fill the kernel's
+  // accept queue, further SYNs are dropped and a connect hangs.
+  const sink = await startSmtpSink(t, bin, ['-m', '1'], 1);
+  const fillers: net.Socket[] = [];
+  t.after(() => {
+    for (const s of fillers) s.destroy();
+  });
+  for (let i = 0; i < 8; i++) {
+    const s = connectRaw(sink.port);
+    s.on('error', () => {});
+    fillers.push(s);
+  }
+  await waitFor(() => fillers.filter((s) => s.readyState === 'open').length >= 2, 'the accept queue to fill');
+  const t0 = Date.now();
+  const err = await rejects(openSmtpConnection(base(sink.port, { connectTimeoutMs: 300 })), 'timeout');
+  assert.match(err.message, /no connection within 300 ms/);
+  assert.ok(Date.now() - t0 < 2500);
 });
 
 test("Postfix's smtp-sink: 200 messages over one connection, RSET between, all acknowledged and dumped", async (t) => {

@@ -23,6 +23,7 @@ import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
 import { type Directory, type LocalTarget, type Resolution, resolveRecipient, type SrsReverser } from './recipients.ts';
 import { REPLIES, type Reply, replyError, verdictReply } from './replies.ts';
 import { traceHeaders } from './trace.ts';
+import { networkSet } from '../net/networks.ts';
 
 export interface InboundDeps {
   config: Config;
@@ -90,6 +91,7 @@ export function newQueueId(): string {
 
 export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
   const { config, directory, events, log } = deps;
+  const relayClients = networkSet(config.smtp.relay_networks);
   const perIp = new Map<string, number>();
   const sessions = new Map<string, SessionState>();
   const state = (s: SMTPServerSession) => {
@@ -183,6 +185,22 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
         log.error({ err, rcpt: address.address }, 'recipient lookup failed');
         return cb(replyError(REPLIES.localError()));
       }
+      // smtp.relay_networks (Postfix's permit_mynetworks): mail for other domains is queued for them, unchecked.
+      if (!r.ok && r.domain === null && r.reply.reason === 'relay_denied' && relayClients.has(session.remoteAddress)) {
+        const at = address.address.lastIndexOf('@');
+        const domain = address.address.slice(at + 1).toLowerCase();
+        if (at > 0 && /^[^\s@<>]+$/.test(address.address) && domain.includes('.')) {
+          st.accepted.set(address.address.toLowerCase(), {
+            ok: true,
+            address: address.address,
+            domain,
+            local: [],
+            remote: [address.address],
+            relay: true,
+          });
+          return cb();
+        }
+      }
       if (!r.ok) return fail(r.reply, r.domain);
       // Over quota already (RFC 5321 4.5.3.1.10: 452 with the mailbox full; a later retry may succeed).
       for (const t of r.local) {
@@ -257,9 +275,12 @@ async function handleData(
   const local = new Map<number, LocalTarget>();
   // Forwarded addresses, with the hosted domain that forwarded them (the SRS domain).
   const remote = new Map<string, string>();
+  // Relayed for a client of smtp.relay_networks: sent as submitted (no SRS: the sender's own mail).
+  const relayed = new Set<string>();
   for (const r of resolutions) {
     for (const t of r.local) local.set(t.user.id, t);
     for (const a of r.remote) if (!remote.has(a)) remote.set(a, r.domain);
+    if (r.relay) for (const a of r.remote) relayed.add(a);
   }
   const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   const tlsInfo = session.secure
@@ -441,10 +462,10 @@ async function handleData(
         queue_id: queueId,
         // SRS (as postsrsd): the forwarding domain vouches for the envelope, so SPF passes at the destination; a
         // bounce to that address comes back here and is reversed to the original sender (recipients.ts).
-        sender: sender && deps.srs ? deps.srs.forward(sender, via) : sender,
+        sender: sender && deps.srs && !relayed.has(r) ? deps.srs.forward(sender, via) : sender,
         recipient: r,
         recipient_domain: r.slice(r.lastIndexOf('@') + 1).toLowerCase(),
-        origin: 'forward' as const,
+        origin: relayed.has(r) ? ('submission' as const) : ('forward' as const),
         dsn_to: sender,
         expires_at: Date.now() + config.queue.max_age_days * 86_400_000,
       })),

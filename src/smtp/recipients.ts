@@ -20,7 +20,15 @@ export interface LocalTarget {
 }
 
 export type Resolution =
-  | { ok: true; address: string; domain: string; local: LocalTarget[]; remote: string[] }
+  | {
+      ok: true;
+      address: string;
+      domain: string;
+      local: LocalTarget[];
+      remote: string[];
+      /** Accepted for relaying (a client of smtp.relay_networks), not a hosted address. */
+      relay?: boolean;
+    }
   | { ok: false; reply: Reply; domain: string | null };
 
 const MAX_DEPTH = 8;

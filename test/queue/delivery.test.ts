@@ -130,3 +130,20 @@ test('queue.delay_warning_hours: one delay notice (action delayed), then the mes
   fail = false;
   await waitUntil(() => s.events(['DELIVERED_REMOTE']).length === 1, 'the delivery', { timeoutMs: 15_000 });
 });
+
+test('smtp.relay_networks: a listed client relays through the MX (sender kept, no SRS); others get 554 5.7.1', async (t) => {
+  const s = await outboundServer(t, { over: { smtp: { relay_networks: ['127.0.0.0/8'] } } });
+  const r = await s.send('app@sender.example', ['someone@far.example', 'bob@example.com'], message('from an app'));
+  assert.deepEqual(r.rcpt.map((x) => x.code), [250, 250]);
+  assert.equal(r.data?.code, 250);
+  await waitUntil(() => s.mx.received.length === 1, 'the relayed copy');
+  assert.equal(s.mx.received[0]!.from, 'app@sender.example');
+  assert.deepEqual(s.mx.received[0]!.to, ['someone@far.example']);
+  assert.equal((await s.inbox('bob@example.com')).length, 1);
+  assert.equal(rowsOf(s)[0]!.origin, 'submission');
+
+  const closed = await outboundServer(t);
+  const refused = await closed.send('app@sender.example', ['someone@far.example'], message('not allowed'));
+  assert.equal(refused.rcpt[0]!.code, 554);
+  assert.match(refused.rcpt[0]!.text, /^5\.7\.1 /);
+});

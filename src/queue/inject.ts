@@ -50,7 +50,13 @@ export async function injectNotice(
     Number.MAX_SAFE_INTEGER,
     first && { email: first.email, mailboxName: first.mailboxName },
   );
-  const base = { messageId: spooled.headers.messageId, queueId: opts.queueId, sender: '', remoteIp: null, reason: null };
+  const base = {
+    messageId: spooled.headers.messageId,
+    queueId: opts.queueId,
+    sender: '',
+    remoteIp: null,
+    reason: null,
+  };
   const events: NewDeliveryEvent[] = [
     ...targets.map((t) => ({
       ...base,

@@ -20,7 +20,11 @@ export interface Attempt {
   remote: boolean;
 }
 
-const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ').replace(/\p{Cc}/gu, '').slice(0, 1000);
+const oneLine = (s: string) =>
+  s
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/\p{Cc}/gu, '')
+    .slice(0, 1000);
 
 export function fromReply(reply: SmtpReply, mx: string): Attempt {
   const cls = Math.floor(reply.code / 100);

@@ -14,7 +14,7 @@ import type { Resolver } from '../dns/resolver.ts';
 import type { Logger } from '../log/logger.ts';
 import type { QueueRow } from '../repos/rows.ts';
 import type { ConnectionCache } from './connectionCache.ts';
-import { mxMatches, type MtaSts } from './mtaSts.ts';
+import { type MtaSts, mxMatches } from './mtaSts.ts';
 import { resolveDestination } from './mx.ts';
 import { type Attempt, fromReply, local } from './reply.ts';
 import { type Envelope, openSmtpConnection, SmtpClientError, type SmtpConnection } from './smtpClient.ts';
@@ -123,7 +123,9 @@ export async function transfer(deps: TransferDeps, domain: string, rows: QueueRo
           const rcpt = sent.rcpts[i]!;
           result.outcomes.set(
             r.id,
-            Math.floor(rcpt.code / 100) !== 2 || !sent.data ? fromReply(rcpt, host.name) : fromReply(sent.data, host.name),
+            Math.floor(rcpt.code / 100) !== 2 || !sent.data
+              ? fromReply(rcpt, host.name)
+              : fromReply(sent.data, host.name),
           );
         });
       }

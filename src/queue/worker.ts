@@ -183,7 +183,12 @@ export function createQueueWorker(deps: WorkerDeps) {
       let attempt = result.outcomes.get(row.id) ?? local('deferred', '4.4.1', '451 4.4.1 no outcome');
       if (attempt.verdict === 'deferred' && t >= row.expires_at) {
         const days = Math.round((row.expires_at - row.created_at) / 86_400_000);
-        attempt = { ...attempt, verdict: 'bounced', status: '4.4.7', text: `message expired after ${days} days: ${attempt.text}` };
+        attempt = {
+          ...attempt,
+          verdict: 'bounced',
+          status: '4.4.7',
+          text: `message expired after ${days} days: ${attempt.text}`,
+        };
       }
       by[attempt.verdict].push({ row, attempt });
       const base = { id: row.id, code: attempt.code, reply: attempt.text, mx: attempt.mx };
@@ -194,7 +199,13 @@ export function createQueueWorker(deps: WorkerDeps) {
         const delayNotice =
           warnAfter > 0 && row.delay_notified_at === null && t - row.created_at >= warnAfter && wants(row, 'delayed');
         if (delayNotice) notices.delayed.push({ row, attempt });
-        settlements.push({ ...base, status: 'deferred', nextAttemptAt: next, attempted: true, delayNotified: delayNotice });
+        settlements.push({
+          ...base,
+          status: 'deferred',
+          nextAttemptAt: next,
+          attempted: true,
+          delayNotified: delayNotice,
+        });
       } else if (attempt.verdict === 'bounced') {
         if (wants(row, 'failed')) notices.failed.push({ row, attempt });
         settlements.push({ ...base, status: 'bounced' });
@@ -221,7 +232,9 @@ export function createQueueWorker(deps: WorkerDeps) {
         replies: Object.fromEntries(rows.map((r) => [r.recipient, result.outcomes.get(r.id)?.text ?? null])),
         attempt: first.attempts + 1,
       }),
-      ...(by.delivered.length ? [event('DELIVERED_REMOTE', by.delivered, { reply: by.delivered[0]!.attempt.text })] : []),
+      ...(by.delivered.length
+        ? [event('DELIVERED_REMOTE', by.delivered, { reply: by.delivered[0]!.attempt.text })]
+        : []),
       ...(by.deferred.length ? [event('DEFERRED', by.deferred, { nextAttemptAt: nextAt })] : []),
       ...(by.bounced.length ? [event('BOUNCED', by.bounced, { status: by.bounced[0]!.attempt.status })] : []),
     ];
@@ -237,7 +250,11 @@ export function createQueueWorker(deps: WorkerDeps) {
             ip: result.ip,
             reply: list[0]!.attempt.text,
           },
-          verdict === 'delivered' ? 'message delivered remotely' : verdict === 'deferred' ? 'delivery deferred' : 'message bounced',
+          verdict === 'delivered'
+            ? 'message delivered remotely'
+            : verdict === 'deferred'
+              ? 'delivery deferred'
+              : 'message bounced',
         );
     const noticeDeps = { config, mail: deps.mail, directory: repos, log };
     for (const kind of ['failed', 'delayed', 'relayed'] as const) {

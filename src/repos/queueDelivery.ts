@@ -41,7 +41,8 @@ export function createQueueDeliveryRepo(db: Db, bus: EventBus) {
         .where(eq(outboundQueue.status, 'sending'))
         .returning({ queue_id: outboundQueue.queue_id })
         .all();
-      for (const r of new Set(rows.map((r) => r.queue_id))) bus.publish('queue.changed', { queueId: r, status: 'queued' });
+      for (const r of new Set(rows.map((r) => r.queue_id)))
+        bus.publish('queue.changed', { queueId: r, status: 'queued' });
       return rows.length;
     },
 

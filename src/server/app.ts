@@ -4,8 +4,11 @@
  * fails to bind, everything started so far is stopped and start() rejects; stop() stops accepting everywhere at
  * once, lets in-flight transactions finish within server.shutdown_timeout, then closes the database.
  */
+
+import { readFileSync } from 'node:fs';
 import { createAccountService } from '../accounts/service.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
+import { deriveKey, loadServerSecret } from '../auth/serverSecret.ts';
 import type { Config } from '../config/load.ts';
 import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from '../db/client.ts';
 import { createDkimRotation } from '../dkim/rotation.ts';
@@ -21,15 +24,13 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { createListener, type Listener } from '../net/listener.ts';
 import { createInboundPolicy } from '../policy/inbound.ts';
 import { createQueueAdmin } from '../queue/admin.ts';
+import { createMtaSts } from '../queue/mtaSts.ts';
+import { createSrs } from '../queue/srs.ts';
+import { createQueueWorker, type QueueWorker } from '../queue/worker.ts';
 import { createRepos, type Repos } from '../repos/index.ts';
 import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
 import { createMailStore, type MailStore } from '../store/mailStore.ts';
-import { deriveKey, loadServerSecret } from '../auth/serverSecret.ts';
-import { createMtaSts } from '../queue/mtaSts.ts';
-import { createSrs } from '../queue/srs.ts';
-import { createQueueWorker, type QueueWorker } from '../queue/worker.ts';
-import { readFileSync } from 'node:fs';
 import { loadConfigured, loadTls } from '../tls/certificates.ts';
 import { createTlsStore, type TlsStore } from '../tls/store.ts';
 import { VERSION } from '../version.ts';

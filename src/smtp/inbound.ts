@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/load.ts';
 import { LOG_EVENTS, type Logger } from '../log/logger.ts';
+import { networkSet } from '../net/networks.ts';
 import { isForgedAuthResults } from '../policy/authResults.ts';
 import type { Pipeline, PolicyTransaction } from '../policy/pipeline.ts';
 import type { CheckResult, Verdict } from '../policy/verdict.ts';
@@ -23,7 +24,6 @@ import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
 import { type Directory, type LocalTarget, type Resolution, resolveRecipient, type SrsReverser } from './recipients.ts';
 import { REPLIES, type Reply, replyError, verdictReply } from './replies.ts';
 import { traceHeaders } from './trace.ts';
-import { networkSet } from '../net/networks.ts';
 
 export interface InboundDeps {
   config: Config;
@@ -189,7 +189,7 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       if (!r.ok && r.domain === null && r.reply.reason === 'relay_denied' && relayClients.has(session.remoteAddress)) {
         const at = address.address.lastIndexOf('@');
         const domain = address.address.slice(at + 1).toLowerCase();
-        if (at > 0 && /^[^\s@<>]+$/.test(address.address) && domain.includes('.')) {
+        if (at > 0 && /^[^\s<>]+$/.test(address.address) && domain.includes('.')) {
           st.accepted.set(address.address.toLowerCase(), {
             ok: true,
             address: address.address,

@@ -17,7 +17,9 @@ import { waitUntil } from '../helpers/wait.ts';
 
 const MESSAGES = 1000;
 
-test('SIGKILL twice while 1,000 queued messages are delivered: all arrive, none recorded as delivered is sent again', { timeout: 300_000 }, async (t) => {
+test('SIGKILL twice while 1,000 queued messages are delivered: all arrive, none recorded as delivered is sent again', {
+  timeout: 300_000,
+}, async (t) => {
   const bin = needTool(t, 'smtp-sink', 'postfix');
   if (!bin) return;
   // smtp-sink dumps each transaction it accepts into its own file (-d), envelope included (X-Rcpt-Args).
@@ -27,7 +29,11 @@ test('SIGKILL twice while 1,000 queued messages are delivered: all arrive, none 
   const dumped = () => readdirSync(dumps);
   const sink = await startSmtpSink(t, bin, sinkArgs);
   await sink.stop(); // down while the queue fills: every message waits in the queue
-  const dns = await startDnsmasq(t, ['local=/#/', 'mx-host=sink.example,mx.sink.example,10', 'host-record=mx.sink.example,127.0.0.1']);
+  const dns = await startDnsmasq(t, [
+    'local=/#/',
+    'mx-host=sink.example,mx.sink.example,10',
+    'host-record=mx.sink.example,127.0.0.1',
+  ]);
   if (!dns) return;
   const dir = tmpDir(t);
   const { file, ports } = await testConfigFile(dir, {
@@ -111,10 +117,13 @@ test('SIGKILL twice while 1,000 queued messages are delivered: all arrive, none 
   const ids = new Set(rows().map((r) => r.queue_id));
   assert.equal(ids.size, MESSAGES);
   for (const id of ids) assert.ok((seen.get(id) ?? 0) >= 1, `message ${id} never reached the sink`);
-  for (const id of mustBeOnce) assert.equal(seen.get(id), 1, `message ${id} was recorded as delivered, then sent again`);
+  for (const id of mustBeOnce)
+    assert.equal(seen.get(id), 1, `message ${id} was recorded as delivered, then sent again`);
   const twice = [...seen.values()].filter((n) => n > 1).length;
   assert.ok(twice <= inFlight, `${twice} duplicates, but only ${inFlight} deliveries were in flight at the kills`);
-  t.diagnostic(`kills: 2; recorded delivered before a kill: ${mustBeOnce.size}; in flight at the kills: ${inFlight}; arrived twice: ${twice}`);
+  t.diagnostic(
+    `kills: 2; recorded delivered before a kill: ${mustBeOnce.size}; in flight at the kills: ${inFlight}; arrived twice: ${twice}`,
+  );
   server.child.kill('SIGTERM');
   await server.exited;
 });

@@ -14,7 +14,13 @@ export const REMOTE_DOMAINS = ['remote.example', 'sender.example', 'far.example'
 
 export async function outboundServer(
   t: TestContext,
-  opts: { queue?: Record<string, unknown>; dns?: string[]; over?: Record<string, unknown>; mx?: RemoteMx } = {},
+  opts: {
+    queue?: Record<string, unknown>;
+    smtp?: Record<string, unknown>;
+    dns?: string[];
+    over?: Record<string, unknown>;
+    mx?: RemoteMx;
+  } = {},
 ) {
   const mx = opts.mx ?? (await startRemoteMx(t));
   const dns = await startDnsmasq(t, [
@@ -34,7 +40,7 @@ export async function outboundServer(
     t,
     {
       dns: { servers: [dns.server], timeout: 2 },
-      smtp: { outbound_port: mx.port },
+      smtp: { outbound_port: mx.port, ...opts.smtp },
       queue: { retry_schedule: [0.2], connect_timeout: 2, command_timeout: 5, mta_sts: false, ...opts.queue },
       ...opts.over,
     },

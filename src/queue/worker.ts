@@ -87,9 +87,9 @@ export function createQueueWorker(deps: WorkerDeps) {
       if (!g) {
         g = { key, domain: r.recipient_domain, rows: [] };
         groups.set(key, g);
-        let list = ready.get(g.domain);
-        if (!list) ready.set(g.domain, (list = []));
-        list.push(g);
+        const list = ready.get(g.domain);
+        if (list) list.push(g);
+        else ready.set(g.domain, [g]);
       }
       g.rows.push(r);
       readyRows++;

@@ -13,7 +13,12 @@ export type NewQueueEntry = Pick<
   QueueRow,
   'queue_id' | 'spool_file' | 'sender' | 'recipient' | 'recipient_domain' | 'size'
 > &
-  Partial<Pick<QueueRow, 'user_id' | 'expires_at' | 'dsn_envid' | 'dsn_notify' | 'dsn_ret'>>;
+  Partial<
+    Pick<
+      QueueRow,
+      'user_id' | 'expires_at' | 'dsn_envid' | 'dsn_notify' | 'dsn_ret' | 'dsn_orcpt' | 'dsn_to' | 'origin'
+    >
+  >;
 
 export function createQueueRepo(db: Db, bus: EventBus) {
   const repo = {

@@ -115,6 +115,8 @@ export async function startMailyard(
     const dns = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout * 1000 });
     const policy = createInboundPolicy({ config, repos, log, now: opts.now });
     const inbound = { config, mail, directory: repos, events: repos.deliveryEvents, policy: policy.pipeline, log };
+    // No DKIM signer is wired yet: submitted mail goes out unsigned until one is.
+    const submission = { config, mail, repos, counters: policy.counters, log, dkim: undefined, now: opts.now };
     const imap = {
       config,
       mail,
@@ -154,13 +156,13 @@ export async function startMailyard(
     };
     listeners = [
       createListener('smtp_relay', config.smtp.relay_port, address, () =>
-        createSmtpServer('mx', config, tls, log, inbound),
+        createSmtpServer('mx', config, tls, log, inbound, submission),
       ),
       createListener('smtp_submission', config.smtp.submission_port, address, () =>
-        createSmtpServer('submission', config, tls, log, inbound),
+        createSmtpServer('submission', config, tls, log, inbound, submission),
       ),
       createListener('smtps', config.smtp.smtps_port, address, () =>
-        createSmtpServer('smtps', config, tls, log, inbound),
+        createSmtpServer('smtps', config, tls, log, inbound, submission),
       ),
       createListener('imap', config.imap.port, address, () => createImapServer(false, imap)),
       createListener('imaps', config.imap.imaps_port, address, () => createImapServer(true, imap)),

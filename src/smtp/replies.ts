@@ -157,6 +157,13 @@ export const REPLIES = {
     text: 'Authentication credentials invalid',
     reason: 'auth_failed',
   }),
+  /** AUTH on a plaintext connection of a STARTTLS port (RFC 4954 4, RFC 5248: 5.7.11). */
+  encryptionRequired: (): Reply => ({
+    code: 538,
+    enhanced: '5.7.11',
+    text: 'Encryption required: issue STARTTLS before AUTH',
+    reason: 'auth_required',
+  }),
   /** The client address used up its ratelimit_auth_per_ip of failed attempts (RFC 4954 6: 454 4.7.0, temporary). */
   authRateLimited: (): Reply => ({
     code: 454,

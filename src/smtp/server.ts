@@ -8,11 +8,13 @@ import { SMTPServer } from 'smtp-server';
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
 import { type Bindable, listenPromise } from '../net/listener.ts';
+import { useNoAuthBeforeTls } from './authBeforeTls.ts';
 import { type InboundDeps, inboundHandlers } from './inbound.ts';
 import { useExplicitEnhancedCodes } from './replies.ts';
 import { type SubmissionDeps, submissionHandlers } from './submission.ts';
 
 useExplicitEnhancedCodes();
+useNoAuthBeforeTls();
 
 import type { TlsStore } from '../tls/store.ts';
 

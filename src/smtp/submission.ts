@@ -1,7 +1,7 @@
 /**
  * Authenticated submission (RFC 6409) on smtp.submission_port (STARTTLS) and smtp.smtps_port (implicit TLS): the
  * smtp-server handlers of those listeners. Rules:
- * - AUTH PLAIN and LOGIN only, and only over TLS (allowInsecureAuth off: EHLO before STARTTLS lists no AUTH, AUTH
+ * - AUTH PLAIN and LOGIN only (PLAIN with an authorization identity other than the login is refused), and only over TLS (allowInsecureAuth off: EHLO before STARTTLS lists no AUTH, AUTH
  *   then gets 538). The login is src/auth/login.ts's; any failure (wrong password, unknown user, disabled user or
  *   domain) is 535 5.7.8 and a log line `authentication failed` with ip, username and the reason. Failed attempts
  *   count per client address against ratelimit_auth_per_ip of the attempted username's domain (`_default` for an
@@ -153,7 +153,15 @@ export function submissionHandlers(deps: SubmissionDeps): Partial<SMTPServerOpti
           );
           return cb(replyError(REPLIES.authRateLimited()));
         }
-        const r = await checkLogin(repos, username, auth.password ?? '', { protocol: 'smtp', ip });
+        // RFC 4616: an authorization identity other than the authenticated one would be acting as someone else.
+        const proxy =
+          auth.method === 'PLAIN' &&
+          auth.authzid &&
+          auth.authcid &&
+          auth.authzid.toLowerCase() !== auth.authcid.toLowerCase();
+        const r = proxy
+          ? { error: `authorization identity ${auth.authzid} differs` }
+          : await checkLogin(repos, username, auth.password ?? '', { protocol: 'smtp', ip });
         if ('error' in r) {
           await limits.authFailed(ip, rules);
           log.info({ ip, username, reason: r.error, method: auth.method }, LOG_EVENTS.authFailed);

@@ -67,11 +67,17 @@ test('a wrong password, an unknown user, a disabled user and a user of a disable
     ['bob@example.com', PASSWORD, /user is disabled/],
     ['erin@closed.example', PASSWORD, /domain is disabled/],
   ];
+  const proxy = await s.starttls();
+  const asBob = Buffer.from(`bob@example.com\0alice@example.com\0${PASSWORD}`).toString('base64');
+  assert.deepEqual((await proxy.cmd(`AUTH PLAIN ${asBob}`)).lines, ['535 5.7.8 Authentication credentials invalid']);
+  assert.match(String(s.logged('authentication failed').at(-1)!.reason), /authorization identity/);
+  const sameId = Buffer.from(`alice@example.com\0alice@example.com\0${PASSWORD}`).toString('base64');
+  assert.equal((await (await s.starttls()).cmd(`AUTH PLAIN ${sameId}`)).code, 235);
   for (const [user, pass, why] of cases) {
     const c = await s.starttls();
     const r = await c.cmd(`AUTH PLAIN ${plain(user, pass)}`);
     assert.deepEqual(r.lines, ['535 5.7.8 Authentication credentials invalid'], user);
-    const line = s.logged('authentication failed').find((l) => l.username === user);
+    const line = s.logged('authentication failed').findLast((l) => l.username === user);
     assert.ok(line, `log line for ${user}`);
     assert.match(String(line.reason), why);
     assert.equal(line.ip, '127.0.0.1');

@@ -12,6 +12,7 @@ import { deriveKey, loadServerSecret } from '../auth/serverSecret.ts';
 import type { Config } from '../config/load.ts';
 import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from '../db/client.ts';
 import { createDkimRotation } from '../dkim/rotation.ts';
+import { signingKeyFor, signMessage } from '../dkim/sign.ts';
 import { createResolver, type Resolver } from '../dns/resolver.ts';
 import { createDomainService } from '../domains/service.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
@@ -164,6 +165,15 @@ export async function startMailyard(
       srs,
       log,
     };
+    // Submitted mail is signed with the From domain's active DKIM key (when its signing is on).
+    const dkim = {
+      sign(path: string, fromDomain: string): Promise<string> {
+        const domain = repos.domains.get(fromDomain);
+        const key = domain ? signingKeyFor(domain) : null;
+        return key ? signMessage(path, [key]) : Promise.resolve('');
+      },
+    };
+    const submission = { config, mail, repos, counters: policy.counters, log, dkim, now: opts.now };
     const imap = {
       config,
       mail,
@@ -203,13 +213,13 @@ export async function startMailyard(
     };
     listeners = [
       createListener('smtp_relay', config.smtp.relay_port, address, () =>
-        createSmtpServer('mx', config, tls, log, inbound),
+        createSmtpServer('mx', config, tls, log, inbound, submission),
       ),
       createListener('smtp_submission', config.smtp.submission_port, address, () =>
-        createSmtpServer('submission', config, tls, log, inbound),
+        createSmtpServer('submission', config, tls, log, inbound, submission),
       ),
       createListener('smtps', config.smtp.smtps_port, address, () =>
-        createSmtpServer('smtps', config, tls, log, inbound),
+        createSmtpServer('smtps', config, tls, log, inbound, submission),
       ),
       createListener('imap', config.imap.port, address, () => createImapServer(false, imap)),
       createListener('imaps', config.imap.imaps_port, address, () => createImapServer(true, imap)),

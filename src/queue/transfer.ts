@@ -9,6 +9,7 @@
  * name, are used, never clear text, else the message is deferred. Null MX (RFC 7505) and a domain that does not
  * exist bounce at once; DNS trouble defers. Connections are cached per address and TLS mode for the next message.
  */
+import { readFileSync, statSync } from 'node:fs';
 import type { Config } from '../config/load.ts';
 import type { Resolver } from '../dns/resolver.ts';
 import type { Logger } from '../log/logger.ts';
@@ -89,7 +90,8 @@ export async function transfer(deps: TransferDeps, domain: string, rows: QueueRo
     }
   }
 
-  const size = rows[0]!.size;
+  const body = messageBody(rows[0]!.spool_file);
+  const size = typeof body === 'string' ? rows[0]!.size : body.length;
   const envelope = envelopeOf(rows, size);
   let last: Attempt = local('deferred', '4.4.1', `451 4.4.1 no MX host of ${domain} could be reached`);
   for (const host of hosts) {
@@ -104,7 +106,7 @@ export async function transfer(deps: TransferDeps, domain: string, rows: QueueRo
       }
       let sent: Awaited<ReturnType<SmtpConnection['send']>>;
       try {
-        sent = await conn.send(envelope, rows[0]!.spool_file);
+        sent = await conn.send(envelope, body);
       } catch (err) {
         conn.close();
         last = failure(err, host.name, ip, mode);
@@ -134,6 +136,47 @@ export async function transfer(deps: TransferDeps, domain: string, rows: QueueRo
     }
   }
   return all(last);
+}
+
+/** Up to this size a message is read here, to drop the Return-Path a local copy needed (RFC 5321 4.4). */
+const STRIP_UP_TO = 4 * 1024 * 1024;
+
+/**
+ * What is sent: the queued file without the Return-Path field(s) the store wrote for local copies (a relay must
+ * not send one, RFC 5321 4.4: the final delivery adds it); a larger file is streamed as it is.
+ */
+function messageBody(path: string): string | Buffer {
+  if (statSync(path).size > STRIP_UP_TO) return path;
+  const data = readFileSync(path);
+  const keep: Buffer[] = [];
+  let at = 0;
+  let from = 0;
+  for (;;) {
+    const eol = data.indexOf(10, at);
+    // The end of the header section (an empty line) or of the data: the rest goes as it is.
+    if (eol < 0 || data[at] === 10 || (data[at] === 13 && data[at + 1] === 10)) break;
+    if (
+      data
+        .subarray(at, at + 12)
+        .toString('latin1')
+        .toLowerCase() === 'return-path:'
+    ) {
+      let end = eol;
+      while (data[end + 1] === 32 || data[end + 1] === 9) {
+        const next = data.indexOf(10, end + 1);
+        if (next < 0) break;
+        end = next;
+      }
+      keep.push(data.subarray(from, at));
+      from = end + 1;
+      at = end + 1;
+      continue;
+    }
+    at = eol + 1;
+  }
+  if (from === 0) return data;
+  keep.push(data.subarray(from));
+  return Buffer.concat(keep);
 }
 
 const cacheKey = (ip: string, port: number, mode: TlsMode) => `${ip}:${port}:${mode}`;

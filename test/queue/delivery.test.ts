@@ -21,6 +21,7 @@ test('a forwarded copy goes to the MX found in DNS, with an SRS envelope sender;
   assert.match(got.from, /^SRS0=[A-Za-z0-9+/]{4}=[A-Z2-7]{2}=sender\.example=someone@example\.com$/i);
   const text = got.data.toString();
   assert.match(text, /^Received: from /m);
+  assert.doesNotMatch(text, /^Return-Path:/im, 'a relay sends no Return-Path (RFC 5321 4.4)');
   assert.match(text, /\r\n\.dot line\r\n/, 'dot-stuffing undone by the receiver: the line arrives as written');
   const row = await waitUntil(() => rowsOf(s).find((r) => r.status === 'delivered'), 'the row to be settled');
   assert.equal(row.attempts, 1);

@@ -162,6 +162,10 @@ export const configSchema = z
     queue: section(
       '(Mailyard) Outbound delivery: the queue of mail for other servers (submitted, forwarded, bounces).',
       {
+        hold: bool(
+          false,
+          '(Mailyard) Accept and queue mail for other servers but send none of it until this is false again (e.g. while the sending IP is being set up); forwarded copies and bounces wait too.',
+        ),
         max_concurrency: z.number().int().min(1).max(10_000).default(100).meta({
           description: '(Mailyard) Deliveries (SMTP connections to other servers) in progress at once, in all.',
         }),

@@ -7,7 +7,8 @@
  * bounces; bounces, delay notices and relay notices go to the sender (notices.ts); every attempt is a
  * DELIVERY_ATTEMPT event and its result DELIVERED_REMOTE, DEFERRED or BOUNCED; a spool file is removed once no row
  * still needs it. New rows wake the worker at once (the `queue.changed` event); otherwise it sleeps until the next
- * row falls due. At start, rows a crash left `sending` are queued again (at-least-once delivery).
+ * row falls due. At start, rows a crash left `sending` are queued again (at-least-once delivery). With queue.hold
+ * nothing is sent (the rows wait).
  */
 import type { Config } from '../config/load.ts';
 import type { Resolver } from '../dns/resolver.ts';
@@ -271,6 +272,10 @@ export function createQueueWorker(deps: WorkerDeps) {
 
   return {
     start(): void {
+      if (config.queue.hold) {
+        log.warn('queue.hold is set: outbound mail is queued, not sent');
+        return;
+      }
       const recovered = q.recoverInterrupted(now());
       if (recovered) log.warn({ rows: recovered }, 'outbound deliveries interrupted by a restart are queued again');
       unsubscribe = deps.bus.subscribe('queue.changed', (e) => {

@@ -12,7 +12,7 @@ const RESULT = `__typename ... on QueueActionResult { affected refused { rowId s
   ... on NotFoundError { key } ... on ValidationError { fieldErrors { path message } } ... on ConflictError { message }`;
 
 test('queue: filter, paging, every field, totalCount; queueSummary', async (t) => {
-  const { api, app, config } = await startTestServer(t);
+  const { api, app, config } = await startTestServer(t, { queue: { hold: true } }); // rows stay as the test sets them
   const { rows } = seedQueue(app.repos, config.storage.mail_dir);
   const [a, b, c] = rows;
   setQueueStatus(app.db, b!.id, 'deferred', {
@@ -93,7 +93,7 @@ test('queue: filter, paging, every field, totalCount; queueSummary', async (t) =
 });
 
 test('retryQueue and deleteQueue: affected and refused, typed errors, spool files, audit, queueChanged', async (t) => {
-  const { api, app, config } = await startTestServer(t);
+  const { api, app, config } = await startTestServer(t, { queue: { hold: true } }); // rows stay as the test sets them
   const { rows, spool1, spool2 } = seedQueue(app.repos, config.storage.mail_dir);
   const [a, b, c, d] = rows;
   setQueueStatus(app.db, a!.id, 'deferred', { attempts: 3, next_attempt_at: Date.now() + 3_600_000 });

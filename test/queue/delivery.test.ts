@@ -167,3 +167,23 @@ test('smtp.relay_networks: a listed client relays through the MX (sender kept, n
   assert.equal(refused.rcpt[0]!.code, 554);
   assert.match(refused.rcpt[0]!.text, /^5\.7\.1 /);
 });
+
+test('queue.hold: mail is accepted and queued, and nothing is sent', async (t) => {
+  const s = await outboundServer(t, { queue: { hold: true } });
+  assert.equal((await s.send('bob@example.com', ['fwd@example.com'], message('held'))).data?.code, 250);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(s.mx.received.length, 0);
+  assert.deepEqual(
+    rowsOf(s).map((r) => [r.status, r.attempts]),
+    [['queued', 0]],
+  );
+  assert.equal(s.logged('queue.hold is set: outbound mail is queued, not sent').length, 1);
+});
+
+test('queue.require_tls: a server whose certificate is not valid for its name gets nothing, in clear or otherwise', async (t) => {
+  const s = await outboundServer(t, { queue: { require_tls: true, retry_schedule: [60] } });
+  await s.send('bob@example.com', ['fwd@example.com'], message('tls or nothing'));
+  const deferred = await waitUntil(() => s.events(['DEFERRED'])[0], 'the deferral');
+  assert.match(deferred.reason!, /^451 4\.7\.5 TLS required for mx\.remote\.example \[127\.0\.0\.1\]/);
+  assert.equal(s.mx.log.length, 0);
+});

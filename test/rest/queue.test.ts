@@ -15,7 +15,7 @@ async function call(api: string, method: string, path: string, body?: unknown, t
 }
 
 test('GET /api/queue: filters, paging with next_after, 400 naming bad parameters; summary and one entry', async (t) => {
-  const { api, app, config } = await startTestServer(t);
+  const { api, app, config } = await startTestServer(t, { queue: { hold: true } }); // rows stay as the test sets them
   const { rows } = seedQueue(app.repos, config.storage.mail_dir);
   const [a, b, c, d] = rows;
   setQueueStatus(app.db, b!.id, 'deferred', { last_error: '451 try later', last_code: 451 });
@@ -80,7 +80,7 @@ test('GET /api/queue: filters, paging with next_after, 400 naming bad parameters
 });
 
 test('retry and delete over REST: 200 with the report, 409 when every entry is refused, 404, 400', async (t) => {
-  const { api, app, config } = await startTestServer(t);
+  const { api, app, config } = await startTestServer(t, { queue: { hold: true } }); // rows stay as the test sets them
   const { rows, spool1, spool2 } = seedQueue(app.repos, config.storage.mail_dir);
   const [a, b, c, d] = rows;
   setQueueStatus(app.db, a!.id, 'deferred', { attempts: 5, next_attempt_at: Date.now() + 3_600_000 });

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/load.ts';
+import { arcSealFields } from '../dkim/arcSeal.ts';
 import { LOG_EVENTS, type Logger } from '../log/logger.ts';
 import { networkSet } from '../net/networks.ts';
 import { isForgedAuthResults } from '../policy/authResults.ts';
@@ -389,6 +390,22 @@ async function handleData(
     log.error({ err, queueId }, 'adding headers failed');
     reject(session, REPLIES.localError(), rcpts, firstDomain, { queueId });
     throw replyError(REPLIES.localError());
+  }
+
+  // Forwarded to another domain after our checks: ARC-sealed by the forwarding domain (RFC 8617), so that the
+  // destination can rely on the results we saw (SPF no longer passes there; SRS fixes only the envelope).
+  const forwardedBy = [...remote].find(([r]) => !relayed.has(r))?.[1];
+  const authResults = verdict?.headers.find((h) => /^Authentication-Results:/i.test(h));
+  const forwardDomain = forwardedBy ? deps.directory.domains.get(forwardedBy) : null;
+  if (!quarantine && forwardDomain && authResults) {
+    try {
+      const cv = verdict?.results.find((r) => r.check === 'arc')?.detail?.result;
+      const seal = await arcSealFields(spooled.path, { domain: forwardDomain, authResults, cv: String(cv ?? 'none') });
+      if (seal.length) spooled = await mail.rewriteHeaders(spooled, { prepend: seal, drop: () => false });
+    } catch (err) {
+      // Forwarded unsealed rather than not at all: the seal is an aid to the destination, not a requirement.
+      log.warn({ err, queueId, domain: forwardedBy }, 'ARC sealing failed');
+    }
   }
 
   const targets: StoreTarget[] = [...local.values()].map((t) => {

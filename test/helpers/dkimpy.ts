@@ -107,3 +107,26 @@ export const txtRecordLine = (name: string, value: string): string =>
     .match(/.{1,250}/g)!
     .map((s) => `"${s}"`)
     .join(',')}`;
+
+const ARC_VERIFY_SCRIPT = `
+import sys, json, dkim
+records = json.loads(sys.argv[1])
+def dnsfunc(name, timeout=5):
+    n = (name.decode() if isinstance(name, bytes) else name).rstrip('.').lower()
+    return records.get(n, '').encode()
+cv, results, comment = dkim.arc_verify(sys.stdin.buffer.read(), dnsfunc=dnsfunc)
+print(json.dumps({"cv": cv.decode() if isinstance(cv, bytes) else cv, "comment": comment}))
+`;
+
+/** dkimpy's verdict on the ARC chain of `message` (cv: pass, fail or none), with DNS answered from `records`. */
+export function dkimpyArcVerify(
+  message: Buffer | string,
+  records: Record<string, string>,
+): { cv: string; comment: string } {
+  const r = spawnSync(PYTHON, ['-c', ARC_VERIFY_SCRIPT, JSON.stringify(records)], {
+    input: Buffer.from(message),
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`dkimpy arc_verify failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.toString()) as { cv: string; comment: string };
+}

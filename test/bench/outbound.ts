@@ -14,7 +14,7 @@
  * Needs root (mount namespace), postfix (smtp-source, smtp-sink) and dnsmasq.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,6 +31,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SESSIONS = 20;
 const DNS_IP = '127.0.5.3';
 const base = mkdtempSync(join(tmpdir(), 'mailyard-bench-out-'));
+chmodSync(base, 0o755); // smtp-sink (as nobody) and Postfix write below it
 const children: ChildProcess[] = [];
 let postfixPid: number | undefined;
 const sinkBin = which('smtp-sink');
@@ -111,9 +112,21 @@ async function submit(port: number): Promise<number> {
   return performance.now() - t0;
 }
 
-async function untilSunk(sink: { messages(): number }, t0: number): Promise<number> {
+/**
+ * A sink that writes each transaction it accepts to a file of its own (-d; smtp-sink's -c counters are not flushed
+ * to a pipe as they change), so what it has received is counted on disk.
+ */
+async function startSink(name: string) {
+  const dir = join(base, `sink-${name}`);
+  mkdirSync(dir);
+  chmodSync(dir, 0o777); // smtp-sink runs as nobody
+  const sink = await startSmtpSink(scope, sinkBin!, ['-d', join(dir, '%H%M%S.')]);
+  return { ...sink, received: () => readdirSync(dir).length };
+}
+
+async function untilSunk(sink: { received(): number }, t0: number): Promise<number> {
   const deadline = Date.now() + 600_000;
-  while (sink.messages() < MESSAGES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (sink.received() < MESSAGES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   return performance.now() - t0;
 }
 
@@ -125,7 +138,7 @@ function cpuMs(pid: number): number {
 async function benchMailyard(round: number) {
   const dir = join(base, `mailyard-${round}`);
   mkdirSync(dir);
-  const sink = await startSmtpSink(scope, sinkBin!);
+  const sink = await startSink(`mailyard-${round}`);
   const [relay, api] = await freePorts(2);
   const config = {
     server: { hostname: 'bench.mailyard.test', bind_address: '127.0.0.1' },
@@ -153,7 +166,7 @@ async function benchMailyard(round: number) {
   const ms = await untilSunk(sink, t0);
   const cpu = cpuMs(child.pid!) - cpu0;
   const rssKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
-  const sunk = sink.messages();
+  const sunk = sink.received();
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
@@ -166,7 +179,7 @@ async function benchPostfix(round: number) {
   for (const d of ['etc', 'queue', 'data']) mkdirSync(join(dir, d), { recursive: true });
   execFileSync('chmod', ['755', base, dir]);
   execFileSync('chown', ['postfix', join(dir, 'data')]);
-  const sink = await startSmtpSink(scope, sinkBin!);
+  const sink = await startSink(`postfix-${round}`);
   const [port] = await freePorts(1);
   writeFileSync(
     join(dir, 'etc/main.cf'),
@@ -221,7 +234,7 @@ smtpd_peername_lookup = no
   const t0 = performance.now();
   const submitMs = await submit(port!);
   const ms = await untilSunk(sink, t0);
-  const sunk = sink.messages();
+  const sunk = sink.received();
   process.kill(postfixPid, 'SIGTERM');
   postfixPid = undefined;
   await sink.stop();

@@ -10,7 +10,9 @@ import { createEventBus } from '../events/bus.ts';
 import { createRepos } from '../repos/index.ts';
 import { startMailyard } from '../server/app.ts';
 import { VERSION } from '../version.ts';
+import { DKIM_USAGE, runDkim } from './dkim.ts';
 import { type CliIo, EXIT } from './io.ts';
+import { QUEUE_USAGE, runQueueCommand } from './queueCommand.ts';
 
 export interface Command {
   usage: string;
@@ -116,6 +118,38 @@ export const commands: Record<string, Command> = {
       }
       io.err(`mailyard config: expected "example" or "check"\nusage: ${commands.config!.usage}\n`);
       return EXIT.usage;
+    },
+  },
+  dkim: {
+    usage: DKIM_USAGE,
+    summary:
+      'List, stage, activate or retire DKIM keys of a domain (through the running server) and print DNS records.',
+    options: {
+      ...configOption,
+      type: { type: 'string', help: 'stage: key type, rsa or ed25519 (default: the domain’s).' },
+      size: { type: 'string', help: 'stage: RSA key size, 1024, 2048 or 4096 (default: the domain’s).' },
+      api: {
+        type: 'string',
+        help: 'Admin API base URL (default: MAILYARD_API_URL, else api.port on server.bind_address from the config).',
+      },
+    },
+    positionals: 3,
+    run: runDkim,
+  },
+  queue: {
+    usage: QUEUE_USAGE,
+    summary: 'List the outbound queue, retry entries now, or delete them (straight on the database).',
+    options: {
+      ...configOption,
+      status: { type: 'string', help: 'list: only these statuses (comma-separated: queued,deferred,...).' },
+      domain: { type: 'string', help: 'list: only this recipient domain.' },
+      limit: { type: 'string', help: 'list: at most this many entries (default 1000).' },
+      json: { type: 'boolean', help: 'list: JSON (the REST API entry shape) instead of a table.' },
+      all: { type: 'boolean', help: 'retry: every queued or deferred entry.' },
+    },
+    positionals: 2,
+    async run(io, values, positionals) {
+      return runQueueCommand(io, load(io, values.config as string | undefined), values, positionals);
     },
   },
   version: {

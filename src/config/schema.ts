@@ -150,10 +150,22 @@ export const configSchema = z
             "(Mailyard) Clients the MX trusts like Postfix's mynetworks: they skip rate limits, greylisting and SPF/DKIM/DMARC (content scanning still applies). Set [] to apply every check to every client.",
           example: ['127.0.0.0/8', '::1/128', '192.0.2.0/24'],
         }),
+      relay_networks: z
+        .array(cidr, { error: 'expected a list of networks such as "127.0.0.0/8" or "2001:db8::/32"' })
+        .default([])
+        .meta({
+          description:
+            "(Mailyard) Clients allowed to relay mail to other domains through the MX port without authentication, like Postfix's permit_mynetworks (applications on this host, a trusted LAN). Empty: nobody; senders use authenticated submission.",
+          example: ['127.0.0.0/8', '::1/128'],
+        }),
     }),
     queue: section(
       '(Mailyard) Outbound delivery: the queue of mail for other servers (submitted, forwarded, bounces).',
       {
+        hold: bool(
+          false,
+          '(Mailyard) Accept and queue mail for other servers but send none of it until this is false again (e.g. while the sending IP is being set up); forwarded copies and bounces wait too.',
+        ),
         max_concurrency: z.number().int().min(1).max(10_000).default(100).meta({
           description: '(Mailyard) Deliveries (SMTP connections to other servers) in progress at once, in all.',
         }),

@@ -84,3 +84,19 @@ export function probe(db: Db): { journalMode: string } {
 export function closeDatabase(db: Db): void {
   if (db.$client.open) db.$client.close();
 }
+
+/**
+ * Runs `fn` (a transaction) with `synchronous = NORMAL`: committed at once and kept through a process crash
+ * (SIGKILL), but not fsync'd, so losing it to a power cut is possible. Only for writes whose loss merely repeats
+ * work (an outbound delivery's outcome: the message is sent again). better-sqlite3 is synchronous, so no other
+ * statement of this connection runs in between.
+ */
+export function withoutFsync<T>(db: Db, fn: () => T): T {
+  const client = db.$client;
+  client.pragma('synchronous = NORMAL');
+  try {
+    return fn();
+  } finally {
+    client.pragma('synchronous = FULL');
+  }
+}

@@ -5,6 +5,7 @@ import './types/scalars.ts';
 import './types/errors.ts';
 import './types/domainSettings.ts';
 import './types/domain.ts';
+import './types/dkimKey.ts';
 import './types/user.ts';
 import './types/alias.ts';
 import './types/mailbox.ts';

@@ -16,7 +16,7 @@ import { createAntivirus } from './antivirus.ts';
 import { decide, decideSpfEarly } from './authDecision.ts';
 import { createAuthThread } from './authThread.ts';
 import { createClamd } from './clamd.ts';
-import { createMemoryCounters } from './counters.ts';
+import { type Counters, createMemoryCounters } from './counters.ts';
 import { createGreylist } from './greylist.ts';
 import { createPipeline, type Pipeline } from './pipeline.ts';
 import { createRateLimiter } from './rateLimits.ts';
@@ -25,6 +25,8 @@ import type { SpfOutcome } from './spf.ts';
 
 export interface InboundPolicy {
   pipeline: Pipeline;
+  /** The rate-limit counters (swept by the clean-ups): shared with authenticated submission (smtp/submission.ts). */
+  counters: Counters;
   /** Runs the clean-ups once (also what the timer does). */
   cleanup(): Promise<void>;
   close(): void;
@@ -123,6 +125,7 @@ export function createInboundPolicy(deps: {
   schedule();
   return {
     pipeline,
+    counters,
     cleanup,
     close() {
       closed = true;

@@ -135,6 +135,9 @@ export function deliveryStatements(db: Db) {
       dsn_envid: p('dsn_envid'),
       dsn_notify: p('dsn_notify'),
       dsn_ret: p('dsn_ret'),
+      dsn_orcpt: p('dsn_orcpt'),
+      dsn_to: p('dsn_to'),
+      origin: p('origin'),
     })
     .toSQL();
   const messageNames = names(message);
@@ -157,6 +160,10 @@ export function deliveryStatements(db: Db) {
         dsn_envid: null,
         dsn_notify: null,
         dsn_ret: null,
+        dsn_orcpt: null,
+        // A forwarded copy's bounce goes to the original sender (also the SRS-reversed address of its envelope).
+        dsn_to: f.sender,
+        origin: 'forward',
         ...f,
         next_attempt_at: now,
         expires_at: f.expires_at ?? now + 5 * 86_400_000,

@@ -41,6 +41,11 @@ export function createDomainsRepo(db: Db, bus: EventBus) {
       return cache.get(key) ?? undefined;
     },
 
+    /** Drops `name` (normalized) from the cache: for repositories that write domain columns in their own transactions. */
+    invalidate(name: string): void {
+      cache.delete(name);
+    },
+
     require(name: string): DomainRow {
       const d = repo.get(name);
       if (!d) throw new NotFoundError('domain', name);

@@ -6,28 +6,35 @@ import { createApiTokensRepo } from './apiTokens.ts';
 import { createAuditRepo } from './audit.ts';
 import { createDeliveriesRepo } from './deliveries.ts';
 import { createDeliveryEventsRepo } from './deliveryEvents.ts';
+import { createDkimKeysRepo } from './dkimKeys.ts';
 import { createDomainsRepo } from './domains.ts';
 import { createGreylistRepo } from './greylist.ts';
 import { createMailboxesRepo } from './mailboxes.ts';
 import { createMessagesRepo } from './messages.ts';
+import { createMtaStsRepo } from './mtaSts.ts';
 import { createQueueRepo } from './queue.ts';
+import { createQueueDeliveryRepo } from './queueDelivery.ts';
 import { readClientOf } from './readModel.ts';
 import { createUsersRepo } from './users.ts';
 
 export function createRepos(db: Db, bus: EventBus) {
+  const domains = createDomainsRepo(db, bus);
   return {
     /**
      * A read-only Drizzle handle for the relational queries planned by the GraphQL layer (readModel.ts). Every
      * write goes through the repositories below.
      */
     readClient: readClientOf(db),
-    domains: createDomainsRepo(db, bus),
+    domains,
+    dkimKeys: createDkimKeysRepo(db, bus, { invalidateDomain: domains.invalidate }),
     users: createUsersRepo(db, bus),
     aliases: createAliasesRepo(db, bus),
     audit: createAuditRepo(db, bus),
     apiTokens: createApiTokensRepo(db),
     deliveryEvents: createDeliveryEventsRepo(db, bus),
     queue: createQueueRepo(db, bus),
+    queueDelivery: createQueueDeliveryRepo(db, bus),
+    mtaSts: createMtaStsRepo(db),
     deliveries: createDeliveriesRepo(db, bus),
     mailboxes: createMailboxesRepo(db, bus),
     messages: createMessagesRepo(db, bus),

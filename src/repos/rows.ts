@@ -4,7 +4,12 @@
  * nothing here is a table (test/architecture/boundaries.test.ts checks both).
  */
 export type { AliasRow, UserRow } from '../../schema/db/accounts.ts';
-export { DELIVERY_EVENT_TYPES, type DeliveryEventType, QUEUE_STATUSES } from '../../schema/db/delivery.ts';
+export {
+  DELIVERY_EVENT_TYPES,
+  type DeliveryEventType,
+  QUEUE_STATUSES,
+  type QueueRow,
+} from '../../schema/db/delivery.ts';
 export { DKIM_HEADERS_TO_SIGN, domainDefaults, type RateLimitRule } from '../../schema/db/domain-defaults.ts';
-export type { DomainRow } from '../../schema/db/domains.ts';
+export type { DkimKeyRow, DomainRow } from '../../schema/db/domains.ts';
 export type { MailboxRow, MessageRow } from '../../schema/db/mail.ts';

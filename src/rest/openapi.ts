@@ -52,6 +52,16 @@ const BODIES: Record<string, unknown> = {
   },
   'PUT /api/domains/{name}': ref('DomainColumns'),
   'PUT /api/domains/{name}/security': ref('DomainSecurity'),
+  'POST /api/domains/{name}/dkim': {
+    type: 'object',
+    required: ['selector'],
+    properties: {
+      selector: { type: 'string', description: 'A DNS label sequence not yet used by the domain.' },
+      key_type: { enum: ['rsa', 'ed25519'], description: 'Default: the domain’s key type.' },
+      key_size: { enum: [1024, 2048, 4096], description: 'RSA only. Default: the domain’s key size.' },
+    },
+    additionalProperties: false,
+  },
   'POST /api/users': {
     type: 'object',
     required: ['email', 'password'],
@@ -72,6 +82,16 @@ const BODIES: Record<string, unknown> = {
       full_name: { type: ['string', 'null'] },
     },
   },
+  'POST /api/queue/retry': {
+    type: 'object',
+    description: 'Exactly one of ids, queue_id, all.',
+    properties: {
+      ids: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1 },
+      queue_id: { type: 'string' },
+      all: { const: true, description: 'Every queued or deferred entry.' },
+    },
+    additionalProperties: false,
+  },
   'POST /api/aliases': {
     type: 'object',
     required: ['address', 'destinations'],
@@ -89,14 +109,71 @@ const RESPONSES: Record<string, unknown> = {
   'PUT /api/domains/{name}': ref('Domain'),
   'GET /api/domains/{name}/security': ref('DomainSecurity'),
   'PUT /api/domains/{name}/security': ref('DomainSecurity'),
+  'GET /api/domains/{name}/dkim': { type: 'array', items: ref('DkimKey') },
+  'POST /api/domains/{name}/dkim': ref('DkimKey'),
+  'POST /api/domains/{name}/dkim/{selector}/activate': ref('DkimKey'),
+  'DELETE /api/domains/{name}/dkim/{selector}': ref('DkimKey'),
+  'GET /api/queue': {
+    type: 'object',
+    properties: {
+      entries: { type: 'array', items: ref('QueueEntry') },
+      total: { type: 'integer', description: 'Entries matching the filter (all pages).' },
+      next_after: { type: ['integer', 'null'], description: 'Pass as `after` for the next page; null: last page.' },
+    },
+  },
+  'GET /api/queue/summary': {
+    type: 'object',
+    properties: {
+      queued: { type: 'integer' },
+      deferred: { type: 'integer' },
+      sending: { type: 'integer' },
+      oldest_at: { type: ['integer', 'null'], description: 'Epoch ms the oldest pending entry was queued.' },
+      oldest_age_seconds: { type: ['integer', 'null'] },
+    },
+  },
+  'GET /api/queue/{id}': ref('QueueEntry'),
+  'POST /api/queue/retry': ref('QueueReport'),
+  'POST /api/queue/{id}/retry': ref('QueueReport'),
+  'DELETE /api/queue/{id}': ref('QueueReport'),
+  'DELETE /api/queue': ref('QueueReport'),
 };
+
+const str = { type: 'string' };
+const QUERY: Record<string, { name: string; required?: boolean; schema: unknown; description?: string }[]> = {
+  'GET /api/queue': [
+    {
+      name: 'status',
+      schema: str,
+      description: 'queued, deferred, sending, delivered, bounced, cancelled; several comma-separated or repeated.',
+    },
+    { name: 'domain', schema: str, description: 'Recipient domain (exact).' },
+    { name: 'sender', schema: str, description: 'Part of the envelope sender.' },
+    { name: 'recipient', schema: str, description: 'Part of the recipient address.' },
+    { name: 'queue_id', schema: str },
+    { name: 'limit', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+    { name: 'after', schema: { type: 'integer', minimum: 0 }, description: 'Row id cursor (`next_after`).' },
+  ],
+  'DELETE /api/queue': [{ name: 'queue_id', required: true, schema: str }],
+};
+
+/** Success statuses other than the default (201 for POST, 200 otherwise). */
+const OK_STATUS: Record<string, string> = {
+  'POST /api/queue/retry': '200',
+  'POST /api/queue/{id}/retry': '200',
+};
+
+/** POST routes that change an existing resource rather than create one answer 200. */
+const OK_200 = new Set(['POST /api/domains/{name}/dkim/{selector}/activate']);
 
 export function openApiDocument(routes: RestRoute[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const key = `${r.method} ${r.pattern}`;
-    const params = r.keys.map((k) => ({ name: k, in: 'path', required: true, schema: { type: 'string' } }));
-    const ok = r.method === 'POST' ? '201' : '200';
+    const params = [
+      ...r.keys.map((k) => ({ name: k, in: 'path', required: true, schema: { type: 'string' } })),
+      ...(QUERY[key] ?? []).map((q) => ({ in: 'query', required: false, ...q })),
+    ];
+    const ok = OK_STATUS[key] ?? (r.method === 'POST' && !OK_200.has(key) ? '201' : '200');
     paths[r.pattern] ??= {};
     paths[r.pattern]![r.method.toLowerCase()] = {
       summary: r.summary,
@@ -107,7 +184,11 @@ export function openApiDocument(routes: RestRoute[]) {
         '400': { description: 'Bad JSON, wrong types or values (each bad field listed)', content: json(ref('Error')) },
         '401': { description: 'Missing or wrong bearer token', content: json(ref('Error')) },
         '404': { description: 'Not found', content: json(ref('Error')) },
-        '409': { description: 'Conflict (duplicate, or a domain that still has users)', content: json(ref('Error')) },
+        '409': {
+          description:
+            'Conflict (duplicate, a domain that still has users, a DKIM key in the wrong state, or queue entries that are all being sent / not retryable)',
+          content: json(ref('Error')),
+        },
       },
     };
   }
@@ -135,6 +216,59 @@ export function openApiDocument(routes: RestRoute[]) {
           ],
         },
         DomainSecurity: securitySections(),
+        DkimKey: {
+          type: 'object',
+          required: ['selector', 'status', 'key_type', 'key_size', 'dns_name', 'dns_record', 'created_at'],
+          properties: {
+            selector: { type: 'string' },
+            status: { enum: ['active', 'staged', 'retiring'] },
+            key_type: { enum: ['rsa', 'ed25519'] },
+            key_size: { type: 'integer', description: 'RSA modulus length; 256 for Ed25519.' },
+            dns_name: { type: 'string', description: '<selector>._domainkey.<domain>' },
+            dns_record: { type: 'string', description: 'The TXT record value to publish at dns_name.' },
+            created_at: { type: ['string', 'null'], format: 'date-time', description: 'null for the active key.' },
+          },
+        },
+        QueueEntry: {
+          type: 'object',
+          description: 'One recipient of an outbound message; times are epoch milliseconds.',
+          properties: {
+            id: { type: 'integer' },
+            queue_id: str,
+            sender: str,
+            recipient: str,
+            recipient_domain: str,
+            size: { type: 'integer' },
+            status: { enum: ['queued', 'deferred', 'sending', 'delivered', 'bounced', 'cancelled'] },
+            attempts: { type: 'integer' },
+            next_attempt_at: { type: 'integer' },
+            last_attempt_at: { type: ['integer', 'null'] },
+            last_error: { type: ['string', 'null'] },
+            last_code: { type: ['integer', 'null'] },
+            last_mx: { type: ['string', 'null'] },
+            origin: { enum: ['submission', 'forward', 'dsn'] },
+            dsn_notify: { type: ['string', 'null'] },
+            dsn_ret: { type: ['string', 'null'] },
+            dsn_envid: { type: ['string', 'null'] },
+            created_at: { type: 'integer' },
+            expires_at: { type: 'integer' },
+          },
+        },
+        QueueReport: {
+          type: 'object',
+          description: 'What a retry or delete did; also the body of its 409 when every selected entry was refused.',
+          properties: {
+            affected: { type: 'integer', description: 'Entries made due now, or removed.' },
+            refused: {
+              type: 'array',
+              description: 'Entries left alone: being sent (delete), or not queued/deferred (retry).',
+              items: {
+                type: 'object',
+                properties: { id: { type: 'integer' }, queue_id: str, recipient: str, status: str },
+              },
+            },
+          },
+        },
         Error: {
           type: 'object',
           required: ['error', 'message'],

@@ -9,13 +9,15 @@ import type { Route } from '../http/server.ts';
 import { sendJson } from '../http/server.ts';
 import type { Services } from '../server/services.ts';
 import { accountRoutes } from './accounts.ts';
+import { dkimRoutes } from './dkim.ts';
 import { domainRoutes } from './domains.ts';
 import { openApiDocument } from './openapi.ts';
+import { queueRoutes } from './queue.ts';
 
 export function createRest(services: Services): Route {
   const actors = new WeakMap<IncomingMessage, string>();
   const ctx = { services, actor: (req: IncomingMessage) => actors.get(req) ?? 'unknown' };
-  const routes = [...domainRoutes(ctx), ...accountRoutes(ctx)];
+  const routes = [...domainRoutes(ctx), ...dkimRoutes(ctx), ...accountRoutes(ctx), ...queueRoutes(ctx)];
   const openapi = openApiDocument(routes);
 
   return {

@@ -4,10 +4,15 @@
  * fails to bind, everything started so far is stopped and start() rejects; stop() stops accepting everywhere at
  * once, lets in-flight transactions finish within server.shutdown_timeout, then closes the database.
  */
+
+import { readFileSync } from 'node:fs';
 import { createAccountService } from '../accounts/service.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
+import { deriveKey, loadServerSecret } from '../auth/serverSecret.ts';
 import type { Config } from '../config/load.ts';
 import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from '../db/client.ts';
+import { createDkimRotation } from '../dkim/rotation.ts';
+import { signingKeyFor, signMessage } from '../dkim/sign.ts';
 import { createResolver, type Resolver } from '../dns/resolver.ts';
 import { createDomainService } from '../domains/service.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
@@ -19,6 +24,10 @@ import { createImapServer } from '../imap/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createListener, type Listener } from '../net/listener.ts';
 import { createInboundPolicy } from '../policy/inbound.ts';
+import { createQueueAdmin } from '../queue/admin.ts';
+import { createMtaSts } from '../queue/mtaSts.ts';
+import { createSrs } from '../queue/srs.ts';
+import { createQueueWorker, type QueueWorker } from '../queue/worker.ts';
 import { createRepos, type Repos } from '../repos/index.ts';
 import { createRest } from '../rest/server.ts';
 import { createSmtpServer } from '../smtp/server.ts';
@@ -102,6 +111,8 @@ export async function startMailyard(
       adminToken: adminToken.token,
       domains: createDomainService(repos),
       accounts: createAccountService(repos),
+      dkim: createDkimRotation(repos),
+      queue: createQueueAdmin(repos, log),
     };
     // The GraphQL implementation loads once the listeners are up, so that it does not delay them; /graphql
     // requests wait for it meanwhile (graphql/endpoint.ts).
@@ -114,7 +125,55 @@ export async function startMailyard(
     const mail = createMailStore({ mailDir: config.storage.mail_dir, repos, log });
     const dns = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout * 1000 });
     const policy = createInboundPolicy({ config, repos, log, now: opts.now });
-    const inbound = { config, mail, directory: repos, events: repos.deliveryEvents, policy: policy.pipeline, log };
+    const srs = config.queue.srs ? createSrs(deriveKey(loadServerSecret(config.dataDir), 'srs')) : null;
+    let ca: string | undefined;
+    if (config.queue.tls_ca_file) {
+      try {
+        ca = readFileSync(config.queue.tls_ca_file, 'utf8');
+      } catch (e) {
+        throw new Error(
+          `${config.source}: queue.tls_ca_file: cannot read ${config.queue.tls_ca_file}: ${(e as Error).message}`,
+        );
+      }
+    }
+    const mtaSts = config.queue.mta_sts
+      ? createMtaSts({
+          dns,
+          store: repos.mtaSts,
+          port: config.queue.mta_sts_port,
+          ca,
+          timeoutMs: config.queue.connect_timeout * 1000,
+          onFailure: (domain, reason) => log.debug({ domain, reason }, 'no MTA-STS policy'),
+        })
+      : null;
+    const worker: QueueWorker = createQueueWorker({
+      config,
+      repos,
+      mail,
+      dns,
+      bus,
+      log: log.child({ proto: 'queue' }),
+      mtaSts,
+      ca,
+    });
+    const inbound = {
+      config,
+      mail,
+      directory: repos,
+      events: repos.deliveryEvents,
+      policy: policy.pipeline,
+      srs,
+      log,
+    };
+    // Submitted mail is signed with the From domain's active DKIM key (when its signing is on).
+    const dkim = {
+      sign(path: string, fromDomain: string): Promise<string> {
+        const domain = repos.domains.get(fromDomain);
+        const key = domain ? signingKeyFor(domain) : null;
+        return key ? signMessage(path, [key]) : Promise.resolve('');
+      },
+    };
+    const submission = { config, mail, repos, counters: policy.counters, log, dkim, now: opts.now };
     const imap = {
       config,
       mail,
@@ -154,13 +213,13 @@ export async function startMailyard(
     };
     listeners = [
       createListener('smtp_relay', config.smtp.relay_port, address, () =>
-        createSmtpServer('mx', config, tls, log, inbound),
+        createSmtpServer('mx', config, tls, log, inbound, submission),
       ),
       createListener('smtp_submission', config.smtp.submission_port, address, () =>
-        createSmtpServer('submission', config, tls, log, inbound),
+        createSmtpServer('submission', config, tls, log, inbound, submission),
       ),
       createListener('smtps', config.smtp.smtps_port, address, () =>
-        createSmtpServer('smtps', config, tls, log, inbound),
+        createSmtpServer('smtps', config, tls, log, inbound, submission),
       ),
       createListener('imap', config.imap.port, address, () => createImapServer(false, imap)),
       createListener('imaps', config.imap.imaps_port, address, () => createImapServer(true, imap)),
@@ -179,6 +238,7 @@ export async function startMailyard(
     try {
       await Promise.all(listeners.map((l) => l.start()));
       loadGraphQL();
+      worker.start();
     } catch (e) {
       await Promise.all(listeners.map((l) => l.stop(0)));
       throw e;
@@ -217,7 +277,7 @@ export async function startMailyard(
           clearInterval(pruneTimer);
           policy.close();
           tls.close();
-          await Promise.all(listeners.map((l) => l.stop(graceMs)));
+          await Promise.all([...listeners.map((l) => l.stop(graceMs)), worker.stop(graceMs)]);
           await mail.close();
           closeDatabase(db);
           log.info('mailyard stopped');

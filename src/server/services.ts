@@ -4,8 +4,10 @@
  */
 import type { AccountService } from '../accounts/service.ts';
 import type { Config } from '../config/load.ts';
+import type { DkimRotation } from '../dkim/rotation.ts';
 import type { DomainService } from '../domains/service.ts';
 import type { EventBus } from '../events/bus.ts';
+import type { QueueAdmin } from '../queue/admin.ts';
 import type { Repos } from '../repos/index.ts';
 
 export interface Services {
@@ -13,6 +15,9 @@ export interface Services {
   bus: EventBus;
   domains: DomainService;
   accounts: AccountService;
+  dkim: DkimRotation;
+  /** Outbound queue retry/delete (with spool file clean-up and audit). */
+  queue: QueueAdmin;
   config: Config;
   adminToken: string;
 }

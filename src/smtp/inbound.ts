@@ -14,13 +14,15 @@
 import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/load.ts';
+import { arcSealFields } from '../dkim/arcSeal.ts';
 import { LOG_EVENTS, type Logger } from '../log/logger.ts';
+import { networkSet } from '../net/networks.ts';
 import { isForgedAuthResults } from '../policy/authResults.ts';
 import type { Pipeline, PolicyTransaction } from '../policy/pipeline.ts';
 import type { CheckResult, Verdict } from '../policy/verdict.ts';
 import type { DeliveryEventsRepo, NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
-import { type Directory, type LocalTarget, type Resolution, resolveRecipient } from './recipients.ts';
+import { type Directory, type LocalTarget, type Resolution, resolveRecipient, type SrsReverser } from './recipients.ts';
 import { REPLIES, type Reply, replyError, verdictReply } from './replies.ts';
 import { traceHeaders } from './trace.ts';
 
@@ -34,6 +36,8 @@ export interface InboundDeps {
   events: Pick<DeliveryEventsRepo, 'record'>;
   /** The security checks (src/policy). */
   policy: Pipeline;
+  /** Sender Rewriting for forwarded copies and reversal of bounces to them (null: queue.srs is off). */
+  srs?: (SrsReverser & { forward(sender: string, localDomain: string): string }) | null;
   log: Logger;
 }
 
@@ -88,6 +92,7 @@ export function newQueueId(): string {
 
 export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
   const { config, directory, events, log } = deps;
+  const relayClients = networkSet(config.smtp.relay_networks);
   const perIp = new Map<string, number>();
   const sessions = new Map<string, SessionState>();
   const state = (s: SMTPServerSession) => {
@@ -176,10 +181,26 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
         return fail(REPLIES.tooManyRecipients(config.smtp.max_recipients), null);
       let r: Resolution;
       try {
-        r = resolveRecipient(directory, address.address);
+        r = resolveRecipient(directory, address.address, deps.srs);
       } catch (err) {
         log.error({ err, rcpt: address.address }, 'recipient lookup failed');
         return cb(replyError(REPLIES.localError()));
+      }
+      // smtp.relay_networks (Postfix's permit_mynetworks): mail for other domains is queued for them, unchecked.
+      if (!r.ok && r.domain === null && r.reply.reason === 'relay_denied' && relayClients.has(session.remoteAddress)) {
+        const at = address.address.lastIndexOf('@');
+        const domain = address.address.slice(at + 1).toLowerCase();
+        if (at > 0 && /^[^\s<>]+$/.test(address.address) && domain.includes('.')) {
+          st.accepted.set(address.address.toLowerCase(), {
+            ok: true,
+            address: address.address,
+            domain,
+            local: [],
+            remote: [address.address],
+            relay: true,
+          });
+          return cb();
+        }
       }
       if (!r.ok) return fail(r.reply, r.domain);
       // Over quota already (RFC 5321 4.5.3.1.10: 452 with the mailbox full; a later retry may succeed).
@@ -253,10 +274,14 @@ async function handleData(
   const rcpts = session.envelope.rcptTo.map((r) => r.address);
   const resolutions = rcpts.map((a) => st.accepted.get(a.toLowerCase())).filter((r): r is NonNullable<typeof r> => !!r);
   const local = new Map<number, LocalTarget>();
-  const remote = new Set<string>();
+  // Forwarded addresses, with the hosted domain that forwarded them (the SRS domain).
+  const remote = new Map<string, string>();
+  // Relayed for a client of smtp.relay_networks: sent as submitted (no SRS: the sender's own mail).
+  const relayed = new Set<string>();
   for (const r of resolutions) {
     for (const t of r.local) local.set(t.user.id, t);
-    for (const a of r.remote) remote.add(a);
+    for (const a of r.remote) if (!remote.has(a)) remote.set(a, r.domain);
+    if (r.relay) for (const a of r.remote) relayed.add(a);
   }
   const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   const tlsInfo = session.secure
@@ -367,6 +392,22 @@ async function handleData(
     throw replyError(REPLIES.localError());
   }
 
+  // Forwarded to another domain after our checks: ARC-sealed by the forwarding domain (RFC 8617), so that the
+  // destination can rely on the results we saw (SPF no longer passes there; SRS fixes only the envelope).
+  const forwardedBy = [...remote].find(([r]) => !relayed.has(r))?.[1];
+  const authResults = verdict?.headers.find((h) => /^Authentication-Results:/i.test(h));
+  const forwardDomain = forwardedBy ? deps.directory.domains.get(forwardedBy) : null;
+  if (!quarantine && forwardDomain && authResults) {
+    try {
+      const cv = verdict?.results.find((r) => r.check === 'arc')?.detail?.result;
+      const seal = await arcSealFields(spooled.path, { domain: forwardDomain, authResults, cv: String(cv ?? 'none') });
+      if (seal.length) spooled = await mail.rewriteHeaders(spooled, { prepend: seal, drop: () => false });
+    } catch (err) {
+      // Forwarded unsealed rather than not at all: the seal is an aid to the destination, not a requirement.
+      log.warn({ err, queueId, domain: forwardedBy }, 'ARC sealing failed');
+    }
+  }
+
   const targets: StoreTarget[] = [...local.values()].map((t) => {
     if (!quarantine) return { userId: t.user.id, email: t.user.email, mailboxId: t.user.inboxId, mailboxName: 'INBOX' };
     const junk = mail.junkOf(t.user);
@@ -421,10 +462,10 @@ async function handleData(
           {
             ...base,
             type: 'QUEUED' as const,
-            recipients: [...remote],
+            recipients: [...remote.keys()],
             domain: firstDomain,
             userEmail: null,
-            details: { forwarded: true },
+            details: { forwarded: true, origin: 'forward' },
           },
         ]
       : []),
@@ -434,11 +475,16 @@ async function handleData(
       spooled,
       targets,
       events,
-      [...remote].map((r) => ({
+      [...remote].map(([r, via]) => ({
         queue_id: queueId,
-        sender,
+        // SRS (as postsrsd): the forwarding domain vouches for the envelope, so SPF passes at the destination; a
+        // bounce to that address comes back here and is reversed to the original sender (recipients.ts).
+        sender: sender && deps.srs && !relayed.has(r) ? deps.srs.forward(sender, via) : sender,
         recipient: r,
-        recipient_domain: r.split('@')[1]!,
+        recipient_domain: r.slice(r.lastIndexOf('@') + 1).toLowerCase(),
+        origin: relayed.has(r) ? ('submission' as const) : ('forward' as const),
+        dsn_to: sender,
+        expires_at: Date.now() + config.queue.max_age_days * 86_400_000,
       })),
     );
   } catch (err) {
@@ -453,7 +499,7 @@ async function handleData(
       from: sender,
       to: rcpts,
       mailboxes: targets.map((t) => `${t.email}/${t.mailboxName}`),
-      forwarded: [...remote],
+      forwarded: [...remote.keys()],
       size: spooled.size,
       ip: session.remoteAddress,
     },

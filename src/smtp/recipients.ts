@@ -4,7 +4,9 @@
  * quoted local part hiding a routing character is refused with 554 5.7.1 (smtp-server already drops RFC 5321
  * source routes, so "@a:b@c" is judged as "b@c"); local parts are case-insensitive; user+tag delivers to user;
  * aliases expand recursively (depth 8, duplicates removed); the domain's catch-all takes unknown local parts; a
- * local part no mailbox can have (what repos/names.ts refuses: '/', control characters) is 550 5.1.1.
+ * local part no mailbox can have (what repos/names.ts refuses: '/', control characters) is 550 5.1.1. An SRS
+ * address of a hosted domain (a bounce of mail we forwarded, RFC-draft SRS) resolves to the original sender when
+ * its hash and age check out (a forged or expired one is 550 5.1.1).
  */
 import type { AliasesRepo } from '../repos/aliases.ts';
 import type { DomainsRepo } from '../repos/domains.ts';
@@ -18,7 +20,15 @@ export interface LocalTarget {
 }
 
 export type Resolution =
-  | { ok: true; address: string; domain: string; local: LocalTarget[]; remote: string[] }
+  | {
+      ok: true;
+      address: string;
+      domain: string;
+      local: LocalTarget[];
+      remote: string[];
+      /** Accepted for relaying (a client of smtp.relay_networks), not a hosted address. */
+      relay?: boolean;
+    }
   | { ok: false; reply: Reply; domain: string | null };
 
 const MAX_DEPTH = 8;
@@ -39,7 +49,13 @@ export interface Directory {
   aliases: Pick<AliasesRepo, 'get'>;
 }
 
-export function resolveRecipient(repos: Directory, raw: string): Resolution {
+/** Reverses SRS addresses (src/queue/srs.ts); throws when an address is not a valid one of ours. */
+export interface SrsReverser {
+  isSrs(address: string): boolean;
+  reverse(address: string): string;
+}
+
+export function resolveRecipient(repos: Directory, raw: string, srs?: SrsReverser | null): Resolution {
   const parts = split(raw);
   if (!parts) return { ok: false, reply: REPLIES.badAddress(raw), domain: null };
   let domainName: string;
@@ -60,6 +76,22 @@ export function resolveRecipient(repos: Directory, raw: string): Resolution {
   if (domain.status !== 'active') return { ok: false, reply: REPLIES.domainDisabled(domainName), domain: domainName };
 
   const address = `${local}@${domainName}`;
+  if (srs && /^srs[01][=+-]/i.test(local) && srs.isSrs(raw)) {
+    let original: string;
+    try {
+      original = srs.reverse(raw);
+    } catch {
+      return { ok: false, reply: REPLIES.unknownUser(raw), domain: domainName };
+    }
+    const at = original.lastIndexOf('@');
+    const d = repos.domains.get(original.slice(at + 1).toLowerCase());
+    // Back to one of our own addresses: resolved like any recipient (no second SRS round).
+    if (d && d.name !== TEMPLATE_DOMAIN) {
+      const r = resolveRecipient(repos, original);
+      return r.ok ? { ...r, address, domain: domainName } : r;
+    }
+    return { ok: true, address, domain: domainName, local: [], remote: [original] };
+  }
   const plus = local.indexOf('+');
   const candidates = plus > 0 ? [address, `${local.slice(0, plus)}@${domainName}`] : [address];
 

@@ -45,8 +45,11 @@ export type RejectReason =
   | 'local_error'
   | 'rate_limit'
   | 'too_many_errors'
-  | 'auth_unavailable'
   | 'auth_required'
+  | 'auth_failed'
+  | 'sender_not_owned'
+  | 'sender_disabled'
+  | 'no_from'
   | 'greylisted'
   | 'policy_mismatch'
   | 'spf_fail'
@@ -147,18 +150,53 @@ export const REPLIES = {
     text: 'Too many errors, closing connection',
     reason: 'too_many_errors',
   }),
-  /** AUTH on submission/SMTPS until authenticated submission exists (temporary: clients retry later). */
-  authUnavailable: (): Reply => ({
+  /** RFC 4954 6: a wrong password, an unknown user, a disabled user or domain (all told the same). */
+  authFailed: (): Reply => ({
+    code: 535,
+    enhanced: '5.7.8',
+    text: 'Authentication credentials invalid',
+    reason: 'auth_failed',
+  }),
+  /** AUTH on a plaintext connection of a STARTTLS port (RFC 4954 4, RFC 5248: 5.7.11). */
+  encryptionRequired: (): Reply => ({
+    code: 538,
+    enhanced: '5.7.11',
+    text: 'Encryption required: issue STARTTLS before AUTH',
+    reason: 'auth_required',
+  }),
+  /** The client address used up its ratelimit_auth_per_ip of failed attempts (RFC 4954 6: 454 4.7.0, temporary). */
+  authRateLimited: (): Reply => ({
     code: 454,
     enhanced: '4.7.0',
-    text: 'Authentication is not available yet, try again later',
-    reason: 'auth_unavailable',
+    text: 'Too many failed authentication attempts, try again later',
+    reason: 'rate_limit',
   }),
   authRequired: (): Reply => ({
     code: 530,
     enhanced: '5.7.0',
     text: 'Authentication required',
     reason: 'auth_required',
+  }),
+  /** Submission: MAIL FROM (or a From header address) that is not the user's address, plus-address or alias. */
+  senderNotOwned: (address: string, user: string): Reply => ({
+    code: 553,
+    enhanced: '5.7.1',
+    text: `<${address}>: Sender address rejected: not owned by user ${user}`,
+    reason: 'sender_not_owned',
+  }),
+  /** Submission: the user (or their domain) was disabled after AUTH, in the same session. */
+  senderDisabled: (user: string): Reply => ({
+    code: 550,
+    enhanced: '5.7.1',
+    text: `Account ${user} is not allowed to send mail`,
+    reason: 'sender_disabled',
+  }),
+  /** Submission: a message without a From header (or none with an address): DKIM signing and DMARC need it. */
+  noFrom: (): Reply => ({
+    code: 550,
+    enhanced: '5.6.0',
+    text: 'Message has no From header with an address (RFC 5322 3.6.2)',
+    reason: 'no_from',
   }),
   /** The recipient domain's ratelimit_smtp_* rule is used up for this client, sender domain or user. */
   rateLimited: (retryAfterS: number): Reply => ({

@@ -1,18 +1,20 @@
 /**
  * SMTP listeners (MX on relay_port, submission with STARTTLS, SMTPS with implicit TLS) on smtp-server.
  * Rules: TLS material comes from tls/; EHLO advertises PIPELINING, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES,
- * SIZE and (before TLS) STARTTLS; the MX port offers no AUTH and delivers locally (inbound.ts).
- * Current stage of submission/SMTPS: authenticated submission arrives with the outbound-delivery work; until
- * then AUTH gets 454 4.7.0 (temporary) and nothing is relayed.
+ * SIZE and (before TLS) STARTTLS; the MX port offers no AUTH, hides DSN and delivers locally (inbound.ts);
+ * submission and SMTPS (submission.ts) require AUTH (PLAIN, LOGIN; only over TLS) before MAIL and advertise DSN.
  */
 import { SMTPServer } from 'smtp-server';
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
 import { type Bindable, listenPromise } from '../net/listener.ts';
+import { useNoAuthBeforeTls } from './authBeforeTls.ts';
 import { type InboundDeps, inboundHandlers } from './inbound.ts';
-import { REPLIES, replyError, useExplicitEnhancedCodes } from './replies.ts';
+import { useExplicitEnhancedCodes } from './replies.ts';
+import { type SubmissionDeps, submissionHandlers } from './submission.ts';
 
 useExplicitEnhancedCodes();
+useNoAuthBeforeTls();
 
 import type { TlsStore } from '../tls/store.ts';
 
@@ -24,6 +26,7 @@ export function createSmtpServer(
   tls: TlsStore,
   log: Logger,
   inbound: InboundDeps,
+  submission: SubmissionDeps,
 ): Bindable {
   const server = new SMTPServer({
     name: config.server.hostname,
@@ -41,20 +44,12 @@ export function createSmtpServer(
     closeTimeout: config.server.shutdown_timeout * 1000,
     socketTimeout: config.smtp.timeout * 1000,
     maxClients: config.smtp.max_connections,
-    hideDSN: true,
+    // DSN (RFC 3461) on submission only: the MX keeps it hidden for now.
+    hideDSN: role === 'mx',
     hideENHANCEDSTATUSCODES: false,
     // smtp-server's reverse lookup would use the system resolver; every lookup must go through dns.servers.
     disableReverseLookup: true,
-    ...(role === 'mx'
-      ? inboundHandlers(inbound)
-      : {
-          onAuth(_auth, _session, cb) {
-            cb(replyError(REPLIES.authUnavailable()));
-          },
-          onRcptTo(_address, _session, cb) {
-            cb(replyError(REPLIES.authRequired()));
-          },
-        }),
+    ...(role === 'mx' ? inboundHandlers(inbound) : submissionHandlers(submission)),
   });
   server.on('error', (err) => log.warn({ err, role }, 'smtp server error'));
   const unwatch = tls.onChange(() => server.updateSecureContext(tls.options()));

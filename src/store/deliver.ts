@@ -30,6 +30,8 @@ export interface StoreTarget {
   email: string;
   mailboxId: number;
   mailboxName: string;
+  /** Delivered with \Seen (a copy of the user's own submitted message in Sent); default false. */
+  seen?: boolean;
 }
 
 /** A forwarded copy's queue row, before it has its spool file and size. */
@@ -153,8 +155,8 @@ export function createDelivery(mailDir: string, deliveries: DeliveriesRepo) {
         }
       };
       try {
-        // A new message has no flags: an empty info part.
-        const name = `${spooled.unique},S=${spooled.size}:2,`;
+        // A new message has no flags (an empty info part), but for a target delivered \Seen.
+        const name = (t: StoreTarget) => `${spooled.unique},S=${spooled.size}:2,${t.seen ? 'S' : ''}`;
         // The same path rules as IMAP (mailboxFiles.ts): one place maps a user and mailbox to a folder.
         const folders = targets.map((t) => {
           const user = new UserMaildir(mailDir, t.email);
@@ -166,7 +168,7 @@ export function createDelivery(mailDir: string, deliveries: DeliveriesRepo) {
         let into = folders.findIndex((f) => source === join(f.dir, 'tmp', spooled.unique));
         if (into < 0) into = folders.findIndex((f) => spoolFolder === f.root || dirname(spoolFolder) === f.root);
         for (const [i, f] of folders.entries()) {
-          place(join(f.dir, 'cur', name), i === into);
+          place(join(f.dir, 'cur', name(targets[i]!)), i === into);
           dirs.add(join(f.dir, 'cur'));
         }
         if (forwards.length) {
@@ -192,6 +194,7 @@ export function createDelivery(mailDir: string, deliveries: DeliveriesRepo) {
           subject: spooled.headers.subject,
           fromAddr: spooled.headers.from,
           dateHeader: spooled.headers.date,
+          seen: t.seen ?? false,
         })),
         events,
         forwards: forwards.map((f) => ({ ...f, spool_file: queueFile!, size: spooled.size })),

@@ -18,13 +18,14 @@ import type { MailboxRow, MessageRow } from '../repos/rows.ts';
 import { effectiveQuota, type UserAccount } from '../repos/users.ts';
 import { bareLineFeeds } from './crlf.ts';
 import { createDelivery, type StoreTarget } from './deliver.ts';
+import { readHeaderSection } from './headerSection.ts';
 import { HEADER_LIMIT, parseIndexHeaders } from './headers.ts';
 import { release } from './held.ts';
 import { onDiskName, removeQuietly, UserMaildir } from './mailboxFiles.ts';
 import type { FileFlags } from './maildir.ts';
 import { createPickupQueue } from './pickupQueue.ts';
 import { rewriteHeaders } from './rewrite.ts';
-import { createSpool } from './spool.ts';
+import { createSpool, type Spooled } from './spool.ts';
 
 export type { StoreTarget } from './deliver.ts';
 export type { PickedUp } from './pickupQueue.ts';
@@ -97,6 +98,8 @@ export function createMailStore(opts: {
     /** After the content checks: result headers prepended, forged ones dropped, streamed into a new file (rewrite.ts). */
     rewriteHeaders,
     deliver: delivery.deliver,
+    /** The header section of a spooled message as stored (every field; headerSection.ts). */
+    headerSection: (spooled: Pick<Spooled, 'path'>) => readHeaderSection(spooled.path),
 
     /**
      * Where a quarantined message goes: the user's mailbox with SPECIAL-USE \Junk, else one named "Junk", else a
@@ -108,6 +111,19 @@ export function createMailStore(opts: {
         boxes.find((b) => b.special_use === '\\Junk') ??
         boxes.find((b) => b.name === 'Junk') ??
         store.createMailbox(user, 'Junk', '\\Junk').at(-1)!;
+      return { userId: user.id, email: user.email, mailboxId: box.id, mailboxName: box.name };
+    },
+
+    /**
+     * Where the copy of a submitted message goes (queue.sent_copy): the user's mailbox with SPECIAL-USE \Sent,
+     * else one named "Sent", else a new "Sent" with \Sent (as junkOf does for Junk).
+     */
+    sentOf(user: MailUser): StoreTarget {
+      const boxes = repos.mailboxes.list(user.id);
+      const box =
+        boxes.find((b) => b.special_use === '\\Sent') ??
+        boxes.find((b) => b.name === 'Sent') ??
+        store.createMailbox(user, 'Sent', '\\Sent').at(-1)!;
       return { userId: user.id, email: user.email, mailboxId: box.id, mailboxName: box.name };
     },
 

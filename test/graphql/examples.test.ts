@@ -58,12 +58,14 @@ test('every operation in examples/graphql runs against a live server', async (t)
     details: null,
   });
   assert.equal((await run('recent-deliveries.graphql')).deliveryEvents.nodes.length, 1);
+  assert.deepEqual((await run('deferred-queue.graphql')).queue, { totalCount: 0, nodes: [] });
   for (const f of [
     'create-domain.graphql',
     'tighten-spam-policy.graphql',
     'add-user.graphql',
     'list-domains.graphql',
     'recent-deliveries.graphql',
+    'deferred-queue.graphql',
   ])
     ran.add(f);
   assert.equal((await deliveries.next()).data.deliveryEvents.event.type, 'DELIVERED_LOCAL');

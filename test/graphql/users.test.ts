@@ -156,7 +156,7 @@ test('aliases: create (incl. forwarding), list, show on the user, delete; errors
 });
 
 test('queue: list with status filter, retry makes an entry due, delete removes it; errors', async (t) => {
-  const { api, app } = await startTestServer(t);
+  const { api, app } = await startTestServer(t, { queue: { hold: true } }); // rows stay as the test sets them
   const rows = app.repos.queue.enqueue(
     ['a@remote.example', 'b@remote.example', 'c@other.example'].map((r, i) => ({
       queue_id: `Q${i}`,

@@ -19,11 +19,17 @@ export interface Dnsmasq {
 }
 
 /** Starts dnsmasq with `records` (dnsmasq.conf lines such as `txt-record=a.test,"v=spf1 -all"`); null if missing. */
-export async function startDnsmasq(t: TestContext, records: string[], ttl = 60): Promise<Dnsmasq | null> {
+export async function startDnsmasq(
+  t: TestContext,
+  records: string[],
+  ttl = 60,
+  /** A port chosen beforehand (a server configured with it before its records were known); default: a free one. */
+  givenPort?: number,
+): Promise<Dnsmasq | null> {
   const bin = needTool(t, 'dnsmasq', 'dnsmasq-base');
   if (!bin) return null;
   const dir = tmpDir(t);
-  const port = await freePort();
+  const port = givenPort ?? (await freePort());
   const log = join(dir, 'queries.log');
   const conf = join(dir, 'dnsmasq.conf');
   writeFileSync(

@@ -44,14 +44,14 @@ test('a refused connection gets 421 4.7.0 from REPLIES, then is closed', async (
   assert.equal((await a.cmd('NOOP')).code, 250, 'the first connection is unaffected');
 });
 
-test('AUTH on SMTPS gets 454 4.7.0 once (temporary until authenticated submission exists)', async (t) => {
+test("a failed AUTH on SMTPS gets 535 5.7.8 once (not smtp-server's own code in front of it)", async (t) => {
   const { ports } = await mailServer(t);
   const socket = tls.connect({ port: ports.smtps, host: '127.0.0.1', rejectUnauthorized: false });
   const c = new RawSmtp(socket);
   t.after(() => c.close());
   assert.equal((await c.reply()).code, 220);
   assert.equal((await c.cmd('EHLO client.example')).code, 250);
-  const auth = await c.cmd(`AUTH PLAIN ${Buffer.from('\0bob@example.com\0password123').toString('base64')}`);
-  assert.deepEqual(auth.lines, ['454 4.7.0 Authentication is not available yet, try again later']);
-  assert.deepEqual(auth.lines, [wire(REPLIES.authUnavailable())]);
+  const auth = await c.cmd(`AUTH PLAIN ${Buffer.from('\0bob@example.com\0wrong-password').toString('base64')}`);
+  assert.deepEqual(auth.lines, ['535 5.7.8 Authentication credentials invalid']);
+  assert.deepEqual(auth.lines, [wire(REPLIES.authFailed())]);
 });

@@ -5,8 +5,8 @@
  * successful password check (NO [LIMIT]); success answers with the post-login CAPABILITY code.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { checkLogin } from '../../auth/login.ts';
 import { LOG_EVENTS } from '../../log/logger.ts';
-import { checkLogin } from '../auth.ts';
 import { ImapNo } from '../protocol/types.ts';
 import type { CommandSession, Done } from '../state.ts';
 import { need, noMore, text } from './args.ts';
@@ -16,7 +16,10 @@ const FAILURE_DELAY_MS = 300;
 const MAX_FAILURES = 3;
 
 export async function completeLogin(s: CommandSession, username: string, password: string): Promise<Done> {
-  const r = await checkLogin(s.deps, username, password);
+  const r = await checkLogin(s.deps.logins, username, password, {
+    protocol: 'imap',
+    ip: s.socket.remoteAddress ?? '',
+  });
   if ('error' in r) {
     s.authFailures++;
     s.log.info({ username, reason: r.error, failures: s.authFailures }, LOG_EVENTS.authFailed);

@@ -36,6 +36,7 @@ import { LOG_EVENTS, type Logger } from '../log/logger.ts';
 import { isForgedAuthResults } from '../policy/authResults.ts';
 import type { Counters } from '../policy/counters.ts';
 import { createSubmissionLimits } from '../policy/submissionLimits.ts';
+import { sendDeliveredNotice } from '../queue/notices.ts';
 import type { NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { Repos } from '../repos/index.ts';
 import { normalizeDomain, TEMPLATE_DOMAIN } from '../repos/names.ts';
@@ -475,6 +476,15 @@ async function handleData(
   ];
   const expiresAt = Date.now() + config.queue.max_age_days * 86_400_000;
   const dsn = envelope.dsn;
+  // NOTIFY=SUCCESS of recipients delivered here: this server is their final MTA and reports it (RFC 3461 4.1).
+  const successFor = sender
+    ? (envelope.rcptTo as SMTPServerAddress[]).filter(
+        (r) =>
+          r.dsn?.notify?.some((n) => n.toUpperCase() === 'SUCCESS') &&
+          (st.accepted.get(r.address.toLowerCase())?.local.length ?? 0) > 0,
+      )
+    : [];
+  const original = successFor.length ? await mail.headerSection(spooled) : null;
   try {
     await mail.deliver(
       spooled,
@@ -512,6 +522,18 @@ async function handleData(
     },
     'message submitted',
   );
+  if (original)
+    void sendDeliveredNotice(
+      { config, mail, directory: deps.repos, log },
+      {
+        to: sender,
+        queueId,
+        envid: dsn?.envid ?? null,
+        arrivalDate: new Date(),
+        recipients: successFor.map((r) => ({ finalRecipient: r.address, originalRecipient: r.dsn?.orcpt ?? null })),
+        original: Buffer.from(original),
+      },
+    ).catch((err) => log.error({ err, queueId }, 'delivery status notification failed'));
   st.accepted.clear();
   return `2.0.0 Ok: queued as ${queueId}`;
 }

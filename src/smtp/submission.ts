@@ -42,6 +42,7 @@ import type { Repos } from '../repos/index.ts';
 import { normalizeDomain, TEMPLATE_DOMAIN } from '../repos/names.ts';
 import type { DomainRow } from '../repos/rows.ts';
 import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
+import { createConnectionLimit } from './connectionLimit.ts';
 import { newQueueId } from './inbound.ts';
 import { type LocalTarget, type Resolution, resolveRecipient } from './recipients.ts';
 import { REPLIES, type Reply, replyError } from './replies.ts';
@@ -81,7 +82,7 @@ const userOf = (session: SMTPServerSession): AuthUser | null => (session.user as
 export function submissionHandlers(deps: SubmissionDeps): Partial<SMTPServerOptions> {
   const { config, repos, log } = deps;
   const limits = createSubmissionLimits({ counters: deps.counters, now: deps.now });
-  const perIp = new Map<string, number>();
+  const connections = createConnectionLimit(config.smtp.max_connections_per_ip, log);
   const sessions = new Map<string, SessionState>();
   const state = (s: SMTPServerSession) => {
     let st = sessions.get(s.id);
@@ -117,21 +118,14 @@ export function submissionHandlers(deps: SubmissionDeps): Partial<SMTPServerOpti
     authRequiredMessage: `${REPLIES.authRequired().enhanced} ${REPLIES.authRequired().text}`,
 
     onConnect(session, cb) {
-      const n = (perIp.get(session.remoteAddress) ?? 0) + 1;
-      if (n > config.smtp.max_connections_per_ip) {
-        log.info({ ip: session.remoteAddress, connections: n - 1 }, LOG_EVENTS.rateLimited);
-        return cb(replyError(REPLIES.tooManyConnections()));
-      }
-      perIp.set(session.remoteAddress, n);
+      const refused = connections.admit(session.remoteAddress);
+      if (refused) return cb(refused);
       state(session);
       cb();
     },
 
     onClose(session) {
-      if (!sessions.delete(session.id)) return;
-      const n = (perIp.get(session.remoteAddress) ?? 1) - 1;
-      if (n <= 0) perIp.delete(session.remoteAddress);
-      else perIp.set(session.remoteAddress, n);
+      if (sessions.delete(session.id)) connections.release(session.remoteAddress);
     },
 
     onAuth(auth, session, cb) {

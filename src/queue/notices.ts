@@ -66,3 +66,42 @@ export async function sendNotice(
     'delivery status notification sent',
   );
 }
+
+/**
+ * RFC 3461 4.1 NOTIFY=SUCCESS for recipients delivered here (the final delivery MTA reports success): one
+ * `delivered` report to the envelope sender, with the original's header section only.
+ */
+export async function sendDeliveredNotice(
+  deps: InjectDeps,
+  opts: {
+    to: string;
+    queueId: string;
+    envid: string | null;
+    arrivalDate: Date;
+    recipients: { finalRecipient: string; originalRecipient: string | null }[];
+    original: Buffer;
+  },
+): Promise<void> {
+  if (!opts.to || !opts.recipients.length) return;
+  const message = buildDsn({
+    reportingMta: deps.config.server.hostname ?? 'localhost',
+    to: opts.to,
+    envid: opts.envid,
+    arrivalDate: opts.arrivalDate,
+    action: 'delivered',
+    recipients: opts.recipients.map((r) => ({ ...r, status: '2.0.0', lastAttemptDate: new Date() })),
+    original: opts.original,
+    ret: 'HDRS',
+  });
+  const where = await injectNotice(deps, { to: opts.to, message, queueId: opts.queueId, reason: 'delivered' });
+  deps.log.info(
+    {
+      queueId: opts.queueId,
+      to: opts.to,
+      kind: 'delivered',
+      recipients: opts.recipients.map((r) => r.finalRecipient),
+      where,
+    },
+    'delivery status notification sent',
+  );
+}

@@ -22,6 +22,7 @@ import type { Pipeline, PolicyTransaction } from '../policy/pipeline.ts';
 import type { CheckResult, Verdict } from '../policy/verdict.ts';
 import type { DeliveryEventsRepo, NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
+import { createConnectionLimit } from './connectionLimit.ts';
 import { type Directory, type LocalTarget, type Resolution, resolveRecipient, type SrsReverser } from './recipients.ts';
 import { REPLIES, type Reply, replyError, verdictReply } from './replies.ts';
 import { traceHeaders } from './trace.ts';
@@ -93,7 +94,7 @@ export function newQueueId(): string {
 export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
   const { config, directory, events, log } = deps;
   const relayClients = networkSet(config.smtp.relay_networks);
-  const perIp = new Map<string, number>();
+  const connections = createConnectionLimit(config.smtp.max_connections_per_ip, log);
   const sessions = new Map<string, SessionState>();
   const state = (s: SMTPServerSession) => {
     let st = sessions.get(s.id);
@@ -142,21 +143,14 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
 
   return {
     onConnect(session, cb) {
-      const n = (perIp.get(session.remoteAddress) ?? 0) + 1;
-      if (n > config.smtp.max_connections_per_ip) {
-        log.info({ ip: session.remoteAddress, connections: n - 1 }, LOG_EVENTS.rateLimited);
-        return cb(replyError(REPLIES.tooManyConnections()));
-      }
-      perIp.set(session.remoteAddress, n);
+      const refused = connections.admit(session.remoteAddress);
+      if (refused) return cb(refused);
       state(session);
       cb();
     },
 
     onClose(session) {
-      if (!sessions.delete(session.id)) return;
-      const n = (perIp.get(session.remoteAddress) ?? 1) - 1;
-      if (n <= 0) perIp.delete(session.remoteAddress);
-      else perIp.set(session.remoteAddress, n);
+      if (sessions.delete(session.id)) connections.release(session.remoteAddress);
     },
 
     onMailFrom(address, session, cb) {

@@ -36,11 +36,13 @@ import { LOG_EVENTS, type Logger } from '../log/logger.ts';
 import { isForgedAuthResults } from '../policy/authResults.ts';
 import type { Counters } from '../policy/counters.ts';
 import { createSubmissionLimits } from '../policy/submissionLimits.ts';
+import { sendDeliveredNotice } from '../queue/notices.ts';
 import type { NewDeliveryEvent } from '../repos/deliveryEvents.ts';
 import type { Repos } from '../repos/index.ts';
 import { normalizeDomain, TEMPLATE_DOMAIN } from '../repos/names.ts';
 import type { DomainRow } from '../repos/rows.ts';
 import type { MailStore, Spooled, StoreTarget } from '../store/mailStore.ts';
+import { createConnectionLimit } from './connectionLimit.ts';
 import { newQueueId } from './inbound.ts';
 import { type LocalTarget, type Resolution, resolveRecipient } from './recipients.ts';
 import { REPLIES, type Reply, replyError } from './replies.ts';
@@ -80,7 +82,7 @@ const userOf = (session: SMTPServerSession): AuthUser | null => (session.user as
 export function submissionHandlers(deps: SubmissionDeps): Partial<SMTPServerOptions> {
   const { config, repos, log } = deps;
   const limits = createSubmissionLimits({ counters: deps.counters, now: deps.now });
-  const perIp = new Map<string, number>();
+  const connections = createConnectionLimit(config.smtp.max_connections_per_ip, log);
   const sessions = new Map<string, SessionState>();
   const state = (s: SMTPServerSession) => {
     let st = sessions.get(s.id);
@@ -116,21 +118,14 @@ export function submissionHandlers(deps: SubmissionDeps): Partial<SMTPServerOpti
     authRequiredMessage: `${REPLIES.authRequired().enhanced} ${REPLIES.authRequired().text}`,
 
     onConnect(session, cb) {
-      const n = (perIp.get(session.remoteAddress) ?? 0) + 1;
-      if (n > config.smtp.max_connections_per_ip) {
-        log.info({ ip: session.remoteAddress, connections: n - 1 }, LOG_EVENTS.rateLimited);
-        return cb(replyError(REPLIES.tooManyConnections()));
-      }
-      perIp.set(session.remoteAddress, n);
+      const refused = connections.admit(session.remoteAddress);
+      if (refused) return cb(refused);
       state(session);
       cb();
     },
 
     onClose(session) {
-      if (!sessions.delete(session.id)) return;
-      const n = (perIp.get(session.remoteAddress) ?? 1) - 1;
-      if (n <= 0) perIp.delete(session.remoteAddress);
-      else perIp.set(session.remoteAddress, n);
+      if (sessions.delete(session.id)) connections.release(session.remoteAddress);
     },
 
     onAuth(auth, session, cb) {
@@ -475,6 +470,15 @@ async function handleData(
   ];
   const expiresAt = Date.now() + config.queue.max_age_days * 86_400_000;
   const dsn = envelope.dsn;
+  // NOTIFY=SUCCESS of recipients delivered here: this server is their final MTA and reports it (RFC 3461 4.1).
+  const successFor = sender
+    ? (envelope.rcptTo as SMTPServerAddress[]).filter(
+        (r) =>
+          r.dsn?.notify?.some((n) => n.toUpperCase() === 'SUCCESS') &&
+          (st.accepted.get(r.address.toLowerCase())?.local.length ?? 0) > 0,
+      )
+    : [];
+  const original = successFor.length ? await mail.headerSection(spooled) : null;
   try {
     await mail.deliver(
       spooled,
@@ -512,6 +516,18 @@ async function handleData(
     },
     'message submitted',
   );
+  if (original)
+    void sendDeliveredNotice(
+      { config, mail, directory: deps.repos, log },
+      {
+        to: sender,
+        queueId,
+        envid: dsn?.envid ?? null,
+        arrivalDate: new Date(),
+        recipients: successFor.map((r) => ({ finalRecipient: r.address, originalRecipient: r.dsn?.orcpt ?? null })),
+        original: Buffer.from(original),
+      },
+    ).catch((err) => log.error({ err, queueId }, 'delivery status notification failed'));
   st.accepted.clear();
   return `2.0.0 Ok: queued as ${queueId}`;
 }

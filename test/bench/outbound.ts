@@ -23,6 +23,7 @@ import { canConnect, freePorts } from '../helpers/ports.ts';
 import { BIN, waitForReady } from '../helpers/server.ts';
 import { startSmtpSink } from '../helpers/smtpSink.ts';
 import { which } from '../helpers/tools.ts';
+import { writePostfixInstance } from './postfix.ts';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 5000);
 const SIZE = Number(process.env.SIZE ?? 10240);
@@ -176,53 +177,21 @@ async function benchMailyard(round: number) {
 
 async function benchPostfix(round: number) {
   const dir = join(base, `postfix-${round}`);
-  for (const d of ['etc', 'queue', 'data']) mkdirSync(join(dir, d), { recursive: true });
+  mkdirSync(dir);
   execFileSync('chmod', ['755', base, dir]);
-  execFileSync('chown', ['postfix', join(dir, 'data')]);
   const sink = await startSink(`postfix-${round}`);
   const [port] = await freePorts(1);
-  writeFileSync(
-    join(dir, 'etc/main.cf'),
-    `compatibility_level = 3.6
-queue_directory = ${dir}/queue
-data_directory = ${dir}/data
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-meta_directory = /etc/postfix
-shlib_directory = /usr/lib/postfix
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = bench.postfix.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
+  writePostfixInstance(
+    dir,
+    port!,
+    `smtpd_relay_restrictions = permit_mynetworks, reject
 smtpd_recipient_restrictions = permit_mynetworks, reject
 smtp_tcp_port = ${sink.port}
 smtp_tls_security_level = may
-maillog_file_prefixes = ${dir}
-maillog_file = ${dir}/maillog
-default_process_limit = 100
-in_flow_delay = 0
-smtpd_client_connection_count_limit = 0
-smtpd_peername_lookup = no
 `,
   );
-  const master = readFileSync('/etc/postfix/master.cf', 'utf8')
-    .split('\n')
-    .map((line) => {
-      const f = line.split(/\s+/);
-      if (line.startsWith('#') || f.length < 8) return line;
-      if (f[0] === 'smtp' && f[1] === 'inet') return `127.0.0.1:${port} inet n - n - - smtpd`;
-      if (f[4] === 'y') f[4] = 'n'; // no chroot for this private instance
-      return f.join(' ');
-    })
-    .join('\n');
-  writeFileSync(join(dir, 'etc/master.cf'), master);
   const resolv = join(dir, 'resolv.conf');
   writeFileSync(resolv, `nameserver ${DNS_IP}\noptions timeout:2\n`);
-  execFileSync('postfix', ['-c', join(dir, 'etc'), 'post-install', 'create-missing'], { stdio: 'ignore' });
   // Its own mount namespace: /etc/resolv.conf names the bench's DNS server for Postfix's processes only.
   execFileSync(
     'unshare',

@@ -33,6 +33,7 @@ import { stringify } from 'yaml';
 import { freePorts } from '../helpers/ports.ts';
 import { BIN, waitForReady } from '../helpers/server.ts';
 import { ensureMailUser, MAIL_UID } from '../helpers/tools.ts';
+import { writePostfixInstance } from './postfix.ts';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 5000);
 const SESSIONS = Number(process.env.SESSIONS ?? 20);
@@ -259,57 +260,25 @@ async function benchMailyard(round: number, checks: 'off' | 'on') {
 
 async function benchPostfix(round: number) {
   const dir = serverDir(`postfix-${round}`);
-  for (const d of ['etc', 'queue', 'data', 'mail']) mkdirSync(join(dir, d), { recursive: true });
+  mkdirSync(join(dir, 'mail'), { recursive: true });
   execFileSync('chmod', ['755', base, dir]);
   if (!ensureMailUser()) throw new Error(`the benchmark needs a system user with uid ${UID} (run it as root)`);
   chownSync(join(dir, 'mail'), UID, UID);
-  execFileSync('chown', ['postfix', join(dir, 'data')]);
   const [port] = await freePorts(1);
-  writeFileSync(
-    join(dir, 'etc/main.cf'),
-    `compatibility_level = 3.6
-queue_directory = ${dir}/queue
-data_directory = ${dir}/data
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-meta_directory = /etc/postfix
-shlib_directory = /usr/lib/postfix
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = bench.postfix.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_recipient_restrictions = permit_mynetworks, reject
+  writePostfixInstance(
+    dir,
+    port!,
+    `smtpd_recipient_restrictions = permit_mynetworks, reject
 virtual_mailbox_domains = example.com
 virtual_mailbox_base = ${dir}/mail
 virtual_mailbox_maps = texthash:${dir}/etc/vmailbox
 virtual_uid_maps = static:${UID}
 virtual_gid_maps = static:${UID}
 virtual_minimum_uid = 100
-maillog_file_prefixes = ${dir}
-maillog_file = ${dir}/maillog
-default_process_limit = 100
-in_flow_delay = 0
-smtpd_client_connection_count_limit = 0
-smtpd_peername_lookup = no
 smtp_dns_support_level = disabled
 `,
   );
   writeFileSync(join(dir, 'etc/vmailbox'), 'bob@example.com example.com/bob/\n');
-  const master = readFileSync('/etc/postfix/master.cf', 'utf8')
-    .split('\n')
-    .map((line) => {
-      const f = line.split(/\s+/);
-      if (line.startsWith('#') || f.length < 8) return line;
-      if (f[0] === 'smtp' && f[1] === 'inet') return `127.0.0.1:${port} inet n - n - - smtpd`;
-      if (f[4] === 'y') f[4] = 'n'; // no chroot for this private instance
-      return f.join(' ');
-    })
-    .join('\n');
-  writeFileSync(join(dir, 'etc/master.cf'), master);
-  execFileSync('postfix', ['-c', join(dir, 'etc'), 'post-install', 'create-missing'], { stdio: 'ignore' });
   execFileSync('postfix', ['-c', join(dir, 'etc'), 'start'], { stdio: 'ignore' });
   postfixPid = Number(readFileSync(join(dir, 'queue/pid/master.pid'), 'utf8').trim());
   const maildir = join(dir, 'mail/example.com/bob/new');

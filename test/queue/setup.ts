@@ -2,10 +2,9 @@
 // remote domains at a scripted remote MX on 127.0.0.1 (test/helpers/remoteMx.ts), and a Mailyard whose
 // smtp.outbound_port is that MX's port, with short retry intervals. example.com hosts bob and carol; the aliases
 // fwd@ and team@ forward to remote addresses.
-import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
-import { pino } from 'pino';
 import { startDnsmasq } from '../helpers/dnsmasq.ts';
+import { capturedLog } from '../helpers/logLines.ts';
 import { type RemoteMx, startRemoteMx } from '../helpers/remoteMx.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { ehlo } from '../helpers/smtp.ts';
@@ -29,13 +28,7 @@ export async function outboundServer(
     ...(opts.dns ?? []),
   ]);
   if (!dns) throw new Error('dnsmasq is needed (dnsmasq-base)');
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
+  const { log, lines } = capturedLog();
   const s = await startTestServer(
     t,
     {
@@ -44,7 +37,7 @@ export async function outboundServer(
       queue: { retry_schedule: [0.2], connect_timeout: 2, command_timeout: 5, mta_sts: false, ...opts.queue },
       ...opts.over,
     },
-    { log: pino({ level: 'info' }, sink) },
+    { log: log },
   );
   const { domains, accounts } = s.app.services;
   await domains.create('test', 'example.com', true);

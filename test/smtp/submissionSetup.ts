@@ -2,10 +2,9 @@
 // alias other -> bob only) and other.example (dave); log lines captured; the rate-limit clock under the test's
 // control; raw clients that do STARTTLS (587) or implicit TLS (465) and AUTH PLAIN.
 import { existsSync, readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import tls from 'node:tls';
-import { pino } from 'pino';
+import { capturedLog } from '../helpers/logLines.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { ehlo, RawSmtp } from '../helpers/smtp.ts';
 
@@ -15,14 +14,8 @@ export const plain = (user: string, pass = PASSWORD) => Buffer.from(`\0${user}\0
 
 export async function submissionServer(t: TestContext, over: Record<string, unknown> = {}) {
   const clock = { now: Date.UTC(2026, 11, 2, 12) };
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  const s = await startTestServer(t, over, { now: () => clock.now, log: pino({ level: 'info' }, sink) });
+  const { log, lines } = capturedLog();
+  const s = await startTestServer(t, over, { now: () => clock.now, log: log });
   const { domains, accounts } = s.app.services;
   await domains.create('test', 'example.com', true);
   await domains.create('test', 'other.example', true);

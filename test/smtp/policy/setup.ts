@@ -2,10 +2,9 @@
 // applies to the test client), the policy clock under the test's control, log lines captured, and a helper that
 // changes a domain's security settings through the REST API (as an admin would: the change must apply to the next
 // transaction without a restart).
-import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
-import { pino } from 'pino';
 import { startDnsmasq } from '../../helpers/dnsmasq.ts';
+import { capturedLog } from '../../helpers/logLines.ts';
 import { startTestServer } from '../../helpers/server.ts';
 import { ehlo, message, type RawSmtp } from '../../helpers/smtp.ts';
 
@@ -28,17 +27,11 @@ export async function policyServer(
   const dns = await startDnsmasq(t, ['local=/#/', ...(opts.dns ?? [])]);
   if (!dns) throw new Error('dnsmasq is needed (dnsmasq-base)');
   const clock = opts.clock ?? { now: Date.UTC(2026, 11, 2, 12) };
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
+  const { log, lines } = capturedLog();
   const s = await startTestServer(
     t,
     { smtp: { trusted_networks: [] }, dns: { servers: [dns.server] }, ...opts.over },
-    { now: () => clock.now, dir: opts.dir, log: pino({ level: 'info' }, sink) },
+    { now: () => clock.now, dir: opts.dir, log: log },
   );
   const { domains, accounts } = s.app.services;
   if (!s.app.repos.domains.get('example.com')) {

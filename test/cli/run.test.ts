@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { canConnect, freePorts } from '../helpers/ports.ts';
-import { spawnCli, testConfigFile, waitForHealth } from '../helpers/server.ts';
+import { spawnCli, spawnServer, waitForHealth } from '../helpers/server.ts';
 import { RawSmtp } from '../helpers/smtp.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 import { assertRelative, waitUntil } from '../helpers/wait.ts';
@@ -81,9 +81,7 @@ test('embedded default: no config, empty folder -> /health (first start not much
 
 test('SIGTERM: stop accepting at once, tell open sessions 421, exit 0 as soon as they end, database closed', async (t) => {
   const dir = tmpDir(t);
-  const { file, ports } = await testConfigFile(dir, { server: { shutdown_timeout: 10 } });
-  const p = spawnCli(['run', '--config', file], { cwd: dir }, t);
-  await waitForHealth(`http://127.0.0.1:${ports.api}`);
+  const { spawned: p, ports } = await spawnServer(t, dir, { server: { shutdown_timeout: 10 } });
   const c = await RawSmtp.connect(ports.relay);
   t.after(() => c.close());
   assert.match((await c.line())!, /^220 /);
@@ -110,9 +108,7 @@ test('SIGTERM: stop accepting at once, tell open sessions 421, exit 0 as soon as
 
 test('SIGTERM with a session that never ends: 421 after shutdown_timeout, then exit 0', async (t) => {
   const dir = tmpDir(t);
-  const { file, ports } = await testConfigFile(dir, { server: { shutdown_timeout: 1 } });
-  const p = spawnCli(['run', '--config', file], { cwd: dir }, t);
-  await waitForHealth(`http://127.0.0.1:${ports.api}`);
+  const { spawned: p, ports } = await spawnServer(t, dir, { server: { shutdown_timeout: 1 } });
   const c = await RawSmtp.connect(ports.relay);
   t.after(() => c.close());
   await c.line();

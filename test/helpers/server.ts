@@ -61,14 +61,71 @@ export async function startTestServer(
   opts: { now?: () => number; dir?: string; log?: import('pino').Logger } = {},
 ): Promise<{ app: Mailyard; config: Config; ports: TestPorts; dir: string; api: string }> {
   const dir = opts.dir ?? tmpDir(t);
-  const { file, ports } = await testConfigFile(dir, over);
-  const { config } = loadConfig({ file, env: {} });
-  // Tests leave sockets open when they finish; a short grace keeps teardown fast.
-  config.server.shutdown_timeout = 0.2;
-  const app = await startMailyard(config, { log: opts.log ?? pino({ level: 'silent' }), now: opts.now });
-  t.after(() => app.stop());
-  await app.graphqlReady;
-  return { app, config, ports, dir, api: `http://127.0.0.1:${ports.api}` };
+  // A port picked free can be taken by another test process before the server binds it: then new ports.
+  for (let attempt = 1; ; attempt++) {
+    const { file, ports } = await testConfigFile(dir, over);
+    const { config } = loadConfig({ file, env: {} });
+    // Tests leave sockets open when they finish; a short grace keeps teardown fast.
+    config.server.shutdown_timeout = 0.2;
+    let app: Mailyard;
+    try {
+      app = await startMailyard(config, { log: opts.log ?? pino({ level: 'silent' }), now: opts.now });
+    } catch (e) {
+      if (attempt < PORT_ATTEMPTS && IN_USE.test((e as Error).message)) continue;
+      throw e;
+    }
+    t.after(() => app.stop());
+    await app.graphqlReady;
+    return { app, config, ports, dir, api: `http://127.0.0.1:${ports.api}` };
+  }
+}
+
+const PORT_ATTEMPTS = 3;
+const IN_USE = /is already in use/;
+
+/**
+ * Starts `mailyard run` as a child process on a test config (testConfigFile) and waits for /health (`ready`:
+ * until GraphQL is loaded too). A server that exits first fails at once with what it printed; one that lost a
+ * port to another test process is started again on new ports.
+ */
+export async function spawnServer(
+  t: { after(fn: () => unknown): void },
+  dir: string,
+  over: Obj = {},
+  opts: { ready?: boolean; timeoutMs?: number } = {},
+): Promise<{ spawned: Spawned; file: string; ports: TestPorts; api: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const { file, ports } = await testConfigFile(dir, over);
+    const spawned = spawnCli(['run', '--config', file], { cwd: dir }, t);
+    const api = `http://127.0.0.1:${ports.api}`;
+    const server = { spawned, logFile: join(dir, 'mailyard.log') };
+    try {
+      if (opts.ready) await waitForReady(api, opts.timeoutMs ?? 30_000, server);
+      else await waitForHealth(api, opts.timeoutMs ?? 30_000, () => exitedEarly(api, server));
+      return { spawned, file, ports, api };
+    } catch (e) {
+      if (attempt < PORT_ATTEMPTS && IN_USE.test((e as Error).message)) {
+        await spawned.exited;
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+/** Throws, with the child's stderr and log tail, when the spawned server has exited. */
+function exitedEarly(base: string, server: { spawned: Spawned; logFile?: string }): void {
+  const c = server.spawned.child;
+  if (c.exitCode === null && c.signalCode === null) return;
+  let log = '';
+  try {
+    log = server.logFile ? readFileSync(server.logFile, 'utf8').slice(-2000) : '';
+  } catch {}
+  throw new Error(
+    `the server exited (${c.exitCode ?? c.signalCode}) before ${base} answered; stderr: ${server.spawned
+      .stderr()
+      .slice(-2000)}; log: ${log}`,
+  );
 }
 
 export interface Spawned {
@@ -117,20 +174,7 @@ export async function waitForReady(
   server?: { spawned: Spawned; logFile?: string },
 ): Promise<void> {
   const start = Date.now();
-  const exited = () => {
-    if (!server) return;
-    const c = server.spawned.child;
-    if (c.exitCode === null && c.signalCode === null) return;
-    let log = '';
-    try {
-      log = server.logFile ? readFileSync(server.logFile, 'utf8').slice(-2000) : '';
-    } catch {}
-    throw new Error(
-      `the server exited (${c.exitCode ?? c.signalCode}) before ${base} was ready; stderr: ${server.spawned
-        .stderr()
-        .slice(-2000)}; log: ${log}`,
-    );
-  };
+  const exited = () => server && exitedEarly(base, server);
   for (;;) {
     exited();
     const { body } = await waitForHealth(base, timeoutMs, exited);

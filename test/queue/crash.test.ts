@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startDnsmasq } from '../helpers/dnsmasq.ts';
-import { spawnCli, testConfigFile, waitForReady } from '../helpers/server.ts';
+import { spawnCli, spawnServer, waitForReady } from '../helpers/server.ts';
 import { ehlo, message } from '../helpers/smtp.ts';
 import { startSmtpSink } from '../helpers/smtpSink.ts';
 import { tmpDir } from '../helpers/tmp.ts';
@@ -36,18 +36,21 @@ test('SIGKILL twice while 1,000 queued messages are delivered: all arrive, none 
   ]);
   if (!dns) return;
   const dir = tmpDir(t);
-  const { file, ports } = await testConfigFile(dir, {
+  const over = {
     dns: { servers: [dns.server], timeout: 2 },
     smtp: { outbound_port: sink.port },
     queue: { retry_schedule: [1], connect_timeout: 2, command_timeout: 10, mta_sts: false },
-  });
-  const api = `http://127.0.0.1:${ports.api}`;
+  };
+  // The first start picks the ports (again if another process took one); restarts reuse its config file.
+  const first = await spawnServer(t, dir, over, { ready: true, timeoutMs: 60_000 });
+  const { file, ports } = first;
+  const api = first.api;
   const start = async () => {
     const s = spawnCli(['run', '--config', file], {}, t);
     await waitForReady(api, 60_000, { spawned: s, logFile: join(dir, 'mailyard.log') });
     return s;
   };
-  let server = await start();
+  let server = first.spawned;
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${api}${path}`, {
       method: 'POST',

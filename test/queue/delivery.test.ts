@@ -120,11 +120,16 @@ test('a bounce to the SRS address of a forwarded message is routed back to the o
 });
 
 test('a message that keeps failing temporarily bounces when queue.max_age_days runs out (status 4.4.7)', async (t) => {
-  const s = await outboundServer(t, { queue: { max_age_days: 1 / 86_400 } });
+  const s = await outboundServer(t, { queue: { max_age_days: 2 / 86_400 } });
   s.mx.data = () => '451 4.3.0 busy';
   await s.send('bob@example.com', ['fwd@example.com'], message('never arrives'));
   await waitUntil(() => s.events(['BOUNCED']).length === 1, 'the expiry bounce', { timeoutMs: 15_000 });
-  assert.ok(s.events(['DEFERRED']).length >= 1);
+  // Attempts were made (on a slow machine the first one can already find the message too old, so the bounce
+  // may follow it without a DEFERRED in between): the remote's answer is in the DSN.
+  assert.ok(
+    s.mx.log.some((l) => l.startsWith('DATA 451')),
+    'the remote was tried',
+  );
   const dsn = await waitUntil(async () => (await s.inbox('bob@example.com'))[0], 'the DSN');
   assert.match(dsn, /^Status: 4\.4\.7/m);
   assert.match(dsn, /^Action: failed/m);

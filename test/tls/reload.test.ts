@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { startMailyard } from '../../src/server/app.ts';
 import { createSelfSigned } from '../../src/tls/selfsigned.ts';
-import { spawnCli, startTestServer, testConfigFile, waitForHealth } from '../helpers/server.ts';
+import { spawnServer, startTestServer, testConfigFile } from '../helpers/server.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
@@ -163,12 +163,10 @@ test('SNI: each name gets the certificate that covers it, clients without SNI or
 test('SIGHUP makes a running server read its certificate files again', async (t) => {
   const dir = tmpDir(t);
   const a = await writePair(dir, 'mail', 'mail.test.example');
-  const { file, ports } = await testConfigFile(dir, {
+  const { spawned: p } = await spawnServer(t, dir, {
     tls: { cert_file: a.cert_file, key_file: a.key_file },
     logger: { level: 'info' },
   });
-  const p = spawnCli(['run', '--config', file], { cwd: dir }, t);
-  await waitForHealth(`http://127.0.0.1:${ports.api}`);
   const log = join(dir, 'mailyard.log');
   const reloads = () =>
     existsSync(log)

@@ -21,6 +21,15 @@ export class ConflictError extends Error {
   }
 }
 
+/** A secret the caller had to prove (current password, TOTP or recovery code) did not match; nothing changed. */
+export class AuthenticationError extends Error {
+  readonly code = 'AUTHENTICATION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthenticationError';
+  }
+}
+
 /** A single invalid input value (a ValidationError with one issue). */
 export class InvalidInputError extends Error {
   readonly code = 'BAD_USER_INPUT';

@@ -15,10 +15,12 @@ import { createMtaStsRepo } from './mtaSts.ts';
 import { createQueueRepo } from './queue.ts';
 import { createQueueDeliveryRepo } from './queueDelivery.ts';
 import { readClientOf } from './readModel.ts';
+import { createTotpRepo } from './totp.ts';
 import { createUsersRepo } from './users.ts';
 
 export function createRepos(db: Db, bus: EventBus) {
   const domains = createDomainsRepo(db, bus);
+  const users = createUsersRepo(db, bus);
   return {
     /**
      * A read-only Drizzle handle for the relational queries planned by the GraphQL layer (readModel.ts). Every
@@ -27,7 +29,8 @@ export function createRepos(db: Db, bus: EventBus) {
     readClient: readClientOf(db),
     domains,
     dkimKeys: createDkimKeysRepo(db, bus, { invalidateDomain: domains.invalidate }),
-    users: createUsersRepo(db, bus),
+    users,
+    totp: createTotpRepo(db, bus, users),
     aliases: createAliasesRepo(db, bus),
     audit: createAuditRepo(db, bus),
     apiTokens: createApiTokensRepo(db),

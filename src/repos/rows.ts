@@ -3,7 +3,7 @@
  * src/repos (with src/db and schema/) import schema/db; everything else takes the shapes it needs from here;
  * nothing here is a table (test/architecture/boundaries.test.ts checks both).
  */
-export type { AliasRow, UserRow } from '../../schema/db/accounts.ts';
+export type { AliasRow, RecoveryCodeRow, UserRow } from '../../schema/db/accounts.ts';
 export {
   DELIVERY_EVENT_TYPES,
   type DeliveryEventType,

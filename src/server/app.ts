@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createAccountService } from '../accounts/service.ts';
+import { createTotpService } from '../accounts/totp.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
 import { deriveKey, loadServerSecret } from '../auth/serverSecret.ts';
 import type { Config } from '../config/load.ts';
@@ -111,6 +112,11 @@ export async function startMailyard(
       adminToken: adminToken.token,
       domains: createDomainService(repos),
       accounts: createAccountService(repos),
+      totp: createTotpService(repos, {
+        key: () => deriveKey(loadServerSecret(config.dataDir), 'totp'),
+        issuer: config.server.hostname,
+        now: opts.now,
+      }),
       dkim: createDkimRotation(repos),
       queue: createQueueAdmin(repos, log),
     };

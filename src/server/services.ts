@@ -3,6 +3,7 @@
  * Rules: types only; what is here is shared by every front end and owned by none of them.
  */
 import type { AccountService } from '../accounts/service.ts';
+import type { TotpService } from '../accounts/totp.ts';
 import type { Config } from '../config/load.ts';
 import type { DkimRotation } from '../dkim/rotation.ts';
 import type { DomainService } from '../domains/service.ts';
@@ -15,6 +16,8 @@ export interface Services {
   bus: EventBus;
   domains: DomainService;
   accounts: AccountService;
+  /** Users' TOTP second factor (enrolment, confirmation, verification, disabling). */
+  totp: TotpService;
   dkim: DkimRotation;
   /** Outbound queue retry/delete (with spool file clean-up and audit). */
   queue: QueueAdmin;

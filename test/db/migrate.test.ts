@@ -21,6 +21,7 @@ const EXPECTED_TABLES = [
   'mta_sts_policies',
   'outbound_queue',
   'rate_limit_counters',
+  'recovery_codes',
   'users',
 ];
 

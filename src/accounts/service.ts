@@ -20,9 +20,9 @@ export interface UserInput {
   status?: UserRow['status'];
 }
 
-function checkPassword(password: string, email: string, path = 'password'): Issue[] {
+function checkPassword(password: string, email: string): Issue[] {
   const problem = passwordProblem(password, { email });
-  return problem ? [{ path: [path], message: problem }] : [];
+  return problem ? [{ path: ['password'], message: problem }] : [];
 }
 
 function checkUser(input: UserInput): Issue[] {
@@ -75,15 +75,9 @@ export function createAccountService(repos: Repos) {
     },
 
     /** Changes a password after checking the current one (AuthenticationError when it does not match). */
-    async changePassword(
-      actor: string,
-      email: string,
-      currentPassword: string,
-      newPassword: string,
-      paths: { newPassword?: string } = {},
-    ): Promise<UserRow> {
+    async changePassword(actor: string, email: string, currentPassword: string, newPassword: string): Promise<UserRow> {
       const user = repos.users.require(email);
-      const issues = checkPassword(newPassword, user.email, paths.newPassword);
+      const issues = checkPassword(newPassword, user.email);
       if (issues.length) throw new ValidationError(issues);
       if (!(await verifyPassword(currentPassword, user.password_hash)))
         throw new AuthenticationError('the current password is not correct');

@@ -7,6 +7,7 @@ import './types/domainSettings.ts';
 import './types/domain.ts';
 import './types/dkimKey.ts';
 import './types/user.ts';
+import './types/totp.ts';
 import './types/alias.ts';
 import './types/mailbox.ts';
 import './types/queue.ts';

@@ -1,8 +1,11 @@
 /**
  * /api/users and /api/aliases over the account service (the same code path as GraphQL).
  * Users: POST {email, password, quota?, status?, full_name?} (the domain comes from the address and must exist),
- * GET list (?domain=), GET/PUT/DELETE one. Aliases: POST {address, destinations}, GET list (?domain=), GET and
- * DELETE one. Rules: password hashes are never returned; PUT may change password, quota, status, full_name.
+ * GET list (?domain=), GET/PUT/DELETE one, PUT /api/users/{email}/password {current_password?, password}.
+ * Aliases: POST {address, destinations}, GET list (?domain=), GET and DELETE one. Rules: password hashes are
+ * never returned; PUT may change password, quota, status, full_name; the password route checks
+ * current_password when given (403 authentication_failed if wrong) and an administrator, for now the only
+ * caller, may omit it.
  */
 import { sendJson } from '../http/server.ts';
 import type { AliasRow, UserRow } from '../repos/rows.ts';
@@ -113,6 +116,35 @@ export function accountRoutes(ctx: RestContext): RestRoute[] {
         if (!sendError(res, e, toField)) throw e;
       }
     }),
+    route(
+      'PUT',
+      '/api/users/{email}/password',
+      'Change a password: {current_password?, password}.',
+      async (req, res, p) => {
+        try {
+          const email = decodeURIComponent(p.email!);
+          const body = jsonObject(await readJson(req));
+          const problems: FieldProblem[] = [];
+          for (const k of Object.keys(body))
+            if (k !== 'password' && k !== 'current_password')
+              problems.push({ field: k, message: 'is not allowed here' });
+          if (typeof body.password !== 'string')
+            problems.push({ field: 'password', message: 'is required and must be a string' });
+          if (body.current_password !== undefined && typeof body.current_password !== 'string')
+            problems.push({ field: 'current_password', message: 'must be a string' });
+          if (problems.length) throw badRequest(problems);
+          const password = body.password as string;
+          const current = body.current_password as string | undefined;
+          const u =
+            current === undefined
+              ? await accounts.setPassword(ctx.actor(req), email, password)
+              : await accounts.changePassword(ctx.actor(req), email, current, password);
+          sendJson(res, 200, userJson(u));
+        } catch (e) {
+          if (!sendError(res, e)) throw e;
+        }
+      },
+    ),
     route('DELETE', '/api/users/{email}', 'Delete a user with its mail.', (req, res, p) => {
       try {
         sendJson(res, 200, { deleted: accounts.deleteUser(ctx.actor(req), decodeURIComponent(p.email!)).email });

@@ -1,11 +1,18 @@
 /**
  * REST plumbing: JSON bodies, JSON errors, path patterns. Rules: every error is JSON with an `error` code and a
- * `message`; validation errors list each bad field as {field, message}; bodies over 1 MiB are refused (413);
+ * `message`; validation errors list each bad field as {field, message}; a password or code that does not match
+ * is 403 `authentication_failed` (401 stays the bearer token's); bodies over 1 MiB are refused (413);
  * a body that is not JSON is a 400 naming the problem.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../http/server.ts';
-import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../repos/errors.ts';
+import {
+  AuthenticationError,
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  ValidationError,
+} from '../repos/errors.ts';
 
 export const MAX_BODY = 1024 * 1024;
 
@@ -72,6 +79,7 @@ export function sendError(
     sendJson(res, 400, { error: 'validation_failed', message: e.message, fields });
   } else if (e instanceof NotFoundError) sendJson(res, 404, { error: 'not_found', message: e.message });
   else if (e instanceof ConflictError) sendJson(res, 409, { error: 'conflict', message: e.message });
+  else if (e instanceof AuthenticationError) sendJson(res, 403, { error: 'authentication_failed', message: e.message });
   else return false;
   return true;
 }

@@ -3,6 +3,7 @@
  * column and section schemas are converted from the same zod schemas that validate requests).
  */
 import { z } from 'zod';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwordPolicy.ts';
 import { COLUMN_SCHEMAS, SECTIONS } from '../domains/settings.ts';
 import { VERSION } from '../version.ts';
 import type { RestRoute } from './http.ts';
@@ -67,7 +68,7 @@ const BODIES: Record<string, unknown> = {
     required: ['email', 'password'],
     properties: {
       email: { type: 'string', format: 'email' },
-      password: { type: 'string', minLength: 8 },
+      password: { type: 'string', minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX },
       quota: { type: ['integer', 'null'], minimum: 0, description: 'Bytes; null = the domain default; 0 = unlimited.' },
       status: { enum: ['active', 'disabled', 'suspended'] },
       full_name: { type: ['string', 'null'] },
@@ -76,11 +77,23 @@ const BODIES: Record<string, unknown> = {
   'PUT /api/users/{email}': {
     type: 'object',
     properties: {
-      password: { type: 'string', minLength: 8 },
+      password: { type: 'string', minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX },
       quota: { type: ['integer', 'null'], minimum: 0 },
       status: { enum: ['active', 'disabled', 'suspended'] },
       full_name: { type: ['string', 'null'] },
     },
+  },
+  'PUT /api/users/{email}/password': {
+    type: 'object',
+    required: ['password'],
+    properties: {
+      current_password: {
+        type: 'string',
+        description: 'Checked when given (403 authentication_failed if wrong); an administrator may omit it.',
+      },
+      password: { type: 'string', minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX },
+    },
+    additionalProperties: false,
   },
   'POST /api/queue/retry': {
     type: 'object',
@@ -183,6 +196,10 @@ export function openApiDocument(routes: RestRoute[]) {
         [ok]: { description: 'Success', content: json(RESPONSES[key] ?? { type: 'object' }) },
         '400': { description: 'Bad JSON, wrong types or values (each bad field listed)', content: json(ref('Error')) },
         '401': { description: 'Missing or wrong bearer token', content: json(ref('Error')) },
+        '403': {
+          description: 'A password or code to prove did not match (error authentication_failed)',
+          content: json(ref('Error')),
+        },
         '404': { description: 'Not found', content: json(ref('Error')) },
         '409': {
           description:

@@ -1,6 +1,8 @@
 /**
- * User: a mailbox owner. Queries: user, users. Mutations: createUser, updateUser, setUserPassword, deleteUser.
- * Rules: the password hash and TOTP secret are never exposed; quota null means the domain default.
+ * User: a mailbox owner. Queries: user, users. Mutations: createUser, updateUser, setUserPassword,
+ * changePassword, deleteUser. Rules: the password hash and TOTP secret are never exposed; quota null means the
+ * domain default; setUserPassword sets a password outright, changePassword needs the current one (an
+ * AuthenticationError otherwise); both are admin-scoped for now, like every root field (user scopes come later).
  */
 
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -9,7 +11,7 @@ import { PASSWORD_MAX, PASSWORD_MIN } from '../../accounts/service.ts';
 import { effectiveQuota } from '../../repos/users.ts';
 import { builder } from '../builder.ts';
 import { mapInputErrors, under } from '../inputPaths.ts';
-import { Deleted, MUTATION_ERRORS } from './errors.ts';
+import { CREDENTIAL_MUTATION_ERRORS, Deleted, MUTATION_ERRORS } from './errors.ts';
 
 const UserStatus = builder.enumType('UserStatus', {
   values: { ACTIVE: { value: 'active' }, DISABLED: { value: 'disabled' }, SUSPENDED: { value: 'suspended' } },
@@ -157,6 +159,21 @@ builder.mutationFields((t) => ({
     },
     resolve: (_r, { email, password }, ctx) =>
       mapInputErrors(under(), () => ctx.accounts.setPassword(ctx.auth.actor, email, password)),
+  }),
+  changePassword: t.field({
+    type: User,
+    errors: { types: CREDENTIAL_MUTATION_ERRORS },
+    description: 'Changes a password after checking the current one (AuthenticationError when it does not match).',
+    args: {
+      email: t.arg.string({ required: true }),
+      currentPassword: t.arg.string({ required: true }),
+      newPassword: t.arg.string({ required: true }),
+    },
+    resolve: (_r, { email, currentPassword, newPassword }, ctx) =>
+      mapInputErrors(
+        (p) => (p[0] === 'password' ? ['newPassword', ...p.slice(1)] : p),
+        () => ctx.accounts.changePassword(ctx.auth.actor, email, currentPassword, newPassword),
+      ),
   }),
   deleteUser: t.field({
     type: Deleted,

@@ -6,20 +6,9 @@
  * verify() accepts a current code (one step of tolerance either way) for a step later than the last accepted
  * one, which it then records (replay protection), or an unspent recovery code, which it spends. Disabling needs
  * a valid code or recovery code (an AuthenticationError otherwise), or an administrator. Secrets are encrypted
- * with `key` (deriveKey(server secret, 'totp'), read on first use); `now` is the clock (milliseconds), which tests move. Every
- * change is audited.
+ * with `key` (deriveKey(server secret, 'totp'), read on first use); `now` is the clock (milliseconds), which
+ * tests move. Every change is audited. otplib and qrcode load on first use, so they do not delay the start.
  */
-import QRCode from 'qrcode';
-import {
-  decryptSecret,
-  encryptSecret,
-  hashRecoveryCode,
-  newRecoveryCodes,
-  newTotpSecret,
-  recoveryCodeMatches,
-  totpUri,
-  verifyTotp,
-} from '../auth/totp.ts';
 import { AuthenticationError, ConflictError } from '../repos/errors.ts';
 import type { Repos } from '../repos/index.ts';
 import type { UserRow } from '../repos/rows.ts';
@@ -50,12 +39,16 @@ export interface TotpStatus {
 
 export function createTotpService(repos: Repos, opts: TotpServiceOptions) {
   const now = opts.now ?? Date.now;
+  // The TOTP and QR code libraries, loaded on first use.
+  let lib: Promise<typeof import('../auth/totp.ts')> | undefined;
+  const totp = () => (lib ??= import('../auth/totp.ts'));
   let cachedKey: Buffer | undefined;
   const keyOf = () => (cachedKey ??= opts.key());
 
   /** Checks a code (TOTP or recovery) for an enabled user, recording its use; true when it is accepted. */
   async function check(user: UserRow, code: string): Promise<'totp' | 'recovery' | null> {
     if (!user.totp_enabled || !user.totp_secret) return null;
+    const { decryptSecret, recoveryCodeMatches, verifyTotp } = await totp();
     const trimmed = code.trim();
     if (/^\d{6}$/.test(trimmed.replace(/\s+/g, ''))) {
       const step = await verifyTotp(decryptSecret(keyOf(), user.totp_secret), trimmed, now(), user.totp_last_step);
@@ -71,6 +64,8 @@ export function createTotpService(repos: Repos, opts: TotpServiceOptions) {
       const user = repos.users.require(email);
       if (user.totp_enabled)
         throw new ConflictError(`TOTP is already enabled for "${user.email}"; disable it before enrolling again`);
+      const { encryptSecret, newTotpSecret, totpUri } = await totp();
+      const QRCode = (await import('qrcode')).default;
       const secret = newTotpSecret();
       const uri = totpUri(secret, opts.issuer, user.email);
       const svg = await QRCode.toString(uri, { type: 'svg' });
@@ -83,6 +78,7 @@ export function createTotpService(repos: Repos, opts: TotpServiceOptions) {
       const user = repos.users.require(email);
       const pending = user.totp_pending_secret;
       if (!pending) throw new ConflictError(`no TOTP enrolment waits for confirmation for "${user.email}"`);
+      const { decryptSecret, hashRecoveryCode, newRecoveryCodes, verifyTotp } = await totp();
       const step = await verifyTotp(decryptSecret(keyOf(), pending), code, now());
       if (step === null) throw new AuthenticationError('the code is not correct');
       const recoveryCodes = newRecoveryCodes();

@@ -7,7 +7,7 @@
 
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../../accounts/service.ts';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../../auth/passwordPolicy.ts';
 import { effectiveQuota } from '../../repos/users.ts';
 import { builder } from '../builder.ts';
 import { mapInputErrors, under } from '../inputPaths.ts';

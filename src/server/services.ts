@@ -2,6 +2,7 @@
  * The services the composition root (app.ts) builds once and hands to the API front ends (GraphQL and REST).
  * Rules: types only; what is here is shared by every front end and owned by none of them.
  */
+import type { AppPasswordService } from '../accounts/appPasswords.ts';
 import type { AccountService } from '../accounts/service.ts';
 import type { Config } from '../config/load.ts';
 import type { DkimRotation } from '../dkim/rotation.ts';
@@ -15,6 +16,7 @@ export interface Services {
   bus: EventBus;
   domains: DomainService;
   accounts: AccountService;
+  appPasswords: AppPasswordService;
   dkim: DkimRotation;
   /** Outbound queue retry/delete (with spool file clean-up and audit). */
   queue: QueueAdmin;

@@ -24,6 +24,7 @@
  */
 import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log/logger.ts';
+import { unmapIpv4 } from '../net/networks.ts';
 import type { Counters } from '../policy/counters.ts';
 import type { Repos } from '../repos/index.ts';
 import type { DomainRow } from '../repos/rows.ts';
@@ -51,6 +52,9 @@ export interface BruteForceGuard {
 }
 
 export const ACCOUNT_PREFIX = 'account:';
+
+/** The stored form of a client address (an IPv4-mapped IPv6 address as IPv4, lower case). */
+export const ipKey = (ip: string) => unmapIpv4(ip.trim()).toLowerCase();
 
 export function createBruteForceGuard(opts: {
   repos: Pick<Repos, 'blockedIps' | 'audit' | 'domains'>;
@@ -85,7 +89,7 @@ export function createBruteForceGuard(opts: {
   const guard: BruteForceGuard = {
     check(ip, account, rules) {
       const t = now();
-      const entry = repos.blockedIps.get(ip, t);
+      const entry = repos.blockedIps.get(ipKey(ip), t);
       if (entry?.kind === 'allow') return 'allowed';
       if (entry?.kind === 'manual' && rules.auth_ip_blacklist_enabled) return 'blocked';
       if (entry?.kind === 'auto' && rules.auth_brute_force_enabled) return 'blocked';
@@ -99,7 +103,7 @@ export function createBruteForceGuard(opts: {
       const threshold = Math.max(1, rules.auth_brute_force_threshold);
       const windowMs = Math.max(1, rules.auth_brute_force_window_minutes) * 60_000;
       const t = now();
-      const subject = ip.toLowerCase();
+      const subject = ipKey(ip);
       const byIp = await counters.take(counterKey('ip', subject), Number.POSITIVE_INFINITY, windowMs, t);
       const byAccount = account
         ? await counters.take(counterKey('account', ACCOUNT_PREFIX + account), Number.POSITIVE_INFINITY, windowMs, t)

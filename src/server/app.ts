@@ -10,6 +10,7 @@ import { createAppPasswordService } from '../accounts/appPasswords.ts';
 import { createAccountService } from '../accounts/service.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
 import { createBruteForceGuard } from '../auth/bruteForce.ts';
+import { createIpAccess } from '../auth/ipAccess.ts';
 import type { LoginDeps } from '../auth/login.ts';
 import { deriveKey, loadServerSecret } from '../auth/serverSecret.ts';
 import type { Config } from '../config/load.ts';
@@ -115,6 +116,7 @@ export async function startMailyard(
       domains: createDomainService(repos),
       accounts: createAccountService(repos),
       appPasswords: createAppPasswordService(repos),
+      ipAccess: createIpAccess(repos),
       dkim: createDkimRotation(repos),
       queue: createQueueAdmin(repos, log),
     };

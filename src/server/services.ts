@@ -4,6 +4,7 @@
  */
 import type { AppPasswordService } from '../accounts/appPasswords.ts';
 import type { AccountService } from '../accounts/service.ts';
+import type { IpAccess } from '../auth/ipAccess.ts';
 import type { Config } from '../config/load.ts';
 import type { DkimRotation } from '../dkim/rotation.ts';
 import type { DomainService } from '../domains/service.ts';
@@ -17,6 +18,8 @@ export interface Services {
   domains: DomainService;
   accounts: AccountService;
   appPasswords: AppPasswordService;
+  /** Login blocks and the allow list (auth/bruteForce.ts enforces them). */
+  ipAccess: IpAccess;
   dkim: DkimRotation;
   /** Outbound queue retry/delete (with spool file clean-up and audit). */
   queue: QueueAdmin;

@@ -4,6 +4,7 @@
  * domain is the part after the last '@'. Catch-all is the domain's `catchall_email` column, not an alias row.
  * TOTP secrets (active and pending) are stored encrypted (auth/totp.ts), recovery codes only hashed.
  */
+import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { now } from './columns.ts';
 import { domains } from './domains.ts';
@@ -39,6 +40,10 @@ export const users = sqliteTable(
   (t) => [index('users_domain_idx').on(t.domain_id)],
 );
 
+/** The protocols an app password may be scoped to. */
+export const APP_PASSWORD_SCOPES = ['imap', 'smtp'] as const;
+export type AppPasswordScope = (typeof APP_PASSWORD_SCOPES)[number];
+
 export const appPasswords = sqliteTable(
   'app_passwords',
   {
@@ -48,8 +53,11 @@ export const appPasswords = sqliteTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     password_hash: text('password_hash').notNull(),
+    /** The protocols it may log in to. */
+    scopes: text('scopes', { mode: 'json' }).$type<AppPasswordScope[]>().notNull().default(sql`'["imap","smtp"]'`),
     created_at: integer('created_at').notNull().default(now),
     last_used_at: integer('last_used_at'),
+    last_used_ip: text('last_used_ip'),
   },
   (t) => [index('app_passwords_user_idx').on(t.user_id)],
 );

@@ -13,6 +13,8 @@ import './types/mailbox.ts';
 import './types/queue.ts';
 import './types/deliveryEvent.ts';
 import './types/audit.ts';
+import './types/appPassword.ts';
+import './types/blockedIp.ts';
 
 export const schema = builder.toSchema();
 

@@ -3,7 +3,9 @@ import type { Db } from '../db/client.ts';
 import type { EventBus } from '../events/bus.ts';
 import { createAliasesRepo } from './aliases.ts';
 import { createApiTokensRepo } from './apiTokens.ts';
+import { createAppPasswordsRepo } from './appPasswords.ts';
 import { createAuditRepo } from './audit.ts';
+import { createBlockedIpsRepo } from './blockedIps.ts';
 import { createDeliveriesRepo } from './deliveries.ts';
 import { createDeliveryEventsRepo } from './deliveryEvents.ts';
 import { createDkimKeysRepo } from './dkimKeys.ts';
@@ -42,6 +44,8 @@ export function createRepos(db: Db, bus: EventBus) {
     mailboxes: createMailboxesRepo(db, bus),
     messages: createMessagesRepo(db, bus),
     greylist: createGreylistRepo(db),
+    appPasswords: createAppPasswordsRepo(db, bus),
+    blockedIps: createBlockedIpsRepo(db, bus),
   };
 }
 

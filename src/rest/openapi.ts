@@ -42,6 +42,24 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
 
 const BODIES: Record<string, unknown> = {
+  'POST /api/users/{email}/app-passwords': {
+    type: 'object',
+    required: ['name', 'scopes'],
+    properties: {
+      name: { type: 'string', maxLength: 64 },
+      scopes: { type: 'array', minItems: 1, items: { enum: ['imap', 'smtp'] } },
+    },
+  },
+  'POST /api/blocked-ips': {
+    type: 'object',
+    required: ['ip'],
+    properties: {
+      ip: { type: 'string' },
+      minutes: { type: ['integer', 'null'], minimum: 1, description: 'Omitted or null: permanent.' },
+      reason: { type: 'string' },
+      kind: { enum: ['block', 'allow'], default: 'block' },
+    },
+  },
   'POST /api/domains': {
     type: 'object',
     required: ['name'],

@@ -13,11 +13,18 @@ import { dkimRoutes } from './dkim.ts';
 import { domainRoutes } from './domains.ts';
 import { openApiDocument } from './openapi.ts';
 import { queueRoutes } from './queue.ts';
+import { securityRoutes } from './security.ts';
 
 export function createRest(services: Services): Route {
   const actors = new WeakMap<IncomingMessage, string>();
   const ctx = { services, actor: (req: IncomingMessage) => actors.get(req) ?? 'unknown' };
-  const routes = [...domainRoutes(ctx), ...dkimRoutes(ctx), ...accountRoutes(ctx), ...queueRoutes(ctx)];
+  const routes = [
+    ...domainRoutes(ctx),
+    ...dkimRoutes(ctx),
+    ...accountRoutes(ctx),
+    ...securityRoutes(ctx),
+    ...queueRoutes(ctx),
+  ];
   const openapi = openApiDocument(routes);
 
   return {

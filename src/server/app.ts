@@ -6,9 +6,13 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { createAppPasswordService } from '../accounts/appPasswords.ts';
 import { createAccountService } from '../accounts/service.ts';
 import { createTotpService } from '../accounts/totp.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
+import { createBruteForceGuard } from '../auth/bruteForce.ts';
+import { createIpAccess } from '../auth/ipAccess.ts';
+import type { LoginDeps } from '../auth/login.ts';
 import { deriveKey, loadServerSecret } from '../auth/serverSecret.ts';
 import type { Config } from '../config/load.ts';
 import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from '../db/client.ts';
@@ -117,6 +121,8 @@ export async function startMailyard(
         issuer: config.server.hostname,
         now: opts.now,
       }),
+      appPasswords: createAppPasswordService(repos),
+      ipAccess: createIpAccess(repos),
       dkim: createDkimRotation(repos),
       queue: createQueueAdmin(repos, log),
     };
@@ -179,12 +185,21 @@ export async function startMailyard(
         return key ? signMessage(path, [key]) : Promise.resolve('');
       },
     };
-    const submission = { config, mail, repos, counters: policy.counters, log, dkim, now: opts.now };
+    const guard = createBruteForceGuard({ repos, counters: policy.counters, bus, log, now: opts.now });
+    const stopGuardCleanup = guard.startCleanup();
+    const logins: LoginDeps = {
+      users: repos.users,
+      domains: repos.domains,
+      appPasswords: repos.appPasswords,
+      guard,
+      warn: (msg, detail) => log.warn(detail, msg),
+    };
+    const submission = { config, mail, repos, logins, counters: policy.counters, log, dkim, now: opts.now };
     const imap = {
       config,
       mail,
       index: mail.index,
-      logins: repos,
+      logins,
       bus,
       log: log.child({ proto: 'imap' }),
       tls,
@@ -281,6 +296,7 @@ export async function startMailyard(
           const graceMs = config.server.shutdown_timeout * 1000;
           log.info({ graceMs }, 'shutting down: no new connections, waiting for in-flight transactions');
           clearInterval(pruneTimer);
+          stopGuardCleanup();
           policy.close();
           tls.close();
           await Promise.all([...listeners.map((l) => l.stop(graceMs)), worker.stop(graceMs)]);

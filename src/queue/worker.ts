@@ -100,6 +100,22 @@ export function createQueueWorker(deps: WorkerDeps) {
   function pump(): void {
     scheduled = false;
     if (stopping) return;
+    try {
+      dispatch();
+    } catch (err) {
+      // The database went away (shutting down, a disk error): never an uncaught exception; try again later.
+      log.error({ err }, 'outbound queue scan failed');
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = null;
+        dirty = true;
+        kick();
+      }, 5000);
+      timer.unref();
+    }
+  }
+
+  function dispatch(): void {
     if (readyRows < LOW_WATER && dirty) refill();
     for (const [domain, list] of ready) {
       while (list.length && active < config.queue.max_concurrency) {

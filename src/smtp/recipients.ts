@@ -67,16 +67,20 @@ export function resolveRecipient(repos: Directory, raw: string, srs?: SrsReverse
   const domain = repos.domains.get(domainName);
   if (!domain || domain.name === TEMPLATE_DOMAIN) return { ok: false, reply: REPLIES.relayDenied(raw), domain: null };
   const local = parts.local.toLowerCase();
+  // An SRS address (its hash is base64: '/' and '+' are part of it; it may be longer than 64 octets, as SRS
+  // addresses often are) is checked by reversing it, below.
+  const srsAddress = !!srs && /^srs[01][=+-]/i.test(local) && srs.isSrs(raw);
   // Routing characters in a local part (percent hack, bang paths, an @ inside quotes) are relay attempts.
-  if (/[%!@]/.test(local) || local.length === 0 || local.length > 64)
+  if (/[%!@]/.test(local) || local.length === 0 || (local.length > 64 && !srsAddress))
     return { ok: false, reply: REPLIES.relayDenied(raw), domain: domainName };
   // A local part no mailbox can ever have ('/', control characters: the store could not hold it, and it would
   // reach the trace headers): refused here, never a 451 for the whole message at the end of DATA.
-  if (/[/\p{Cc}\p{Cs}]/u.test(local)) return { ok: false, reply: REPLIES.unknownUser(raw), domain: domainName };
+  if (/[\p{Cc}\p{Cs}]/u.test(local) || (local.includes('/') && !srsAddress))
+    return { ok: false, reply: REPLIES.unknownUser(raw), domain: domainName };
   if (domain.status !== 'active') return { ok: false, reply: REPLIES.domainDisabled(domainName), domain: domainName };
 
   const address = `${local}@${domainName}`;
-  if (srs && /^srs[01][=+-]/i.test(local) && srs.isSrs(raw)) {
+  if (srs && srsAddress) {
     let original: string;
     try {
       original = srs.reverse(raw);

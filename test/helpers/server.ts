@@ -4,7 +4,7 @@
  * on kernel-chosen free ports; data lives in a throwaway folder.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -107,11 +107,33 @@ export function spawnCli(
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Waits until /health reports the server fully started (GraphQL loaded too): benchmarks measure steady state. */
-export async function waitForReady(base: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits until /health reports the server fully started (GraphQL loaded too): benchmarks measure steady state.
+ * Given the spawned server (and its log file), a server that exits fails at once with what it printed.
+ */
+export async function waitForReady(
+  base: string,
+  timeoutMs = 30_000,
+  server?: { spawned: Spawned; logFile?: string },
+): Promise<void> {
   const start = Date.now();
+  const exited = () => {
+    if (!server) return;
+    const c = server.spawned.child;
+    if (c.exitCode === null && c.signalCode === null) return;
+    let log = '';
+    try {
+      log = server.logFile ? readFileSync(server.logFile, 'utf8').slice(-2000) : '';
+    } catch {}
+    throw new Error(
+      `the server exited (${c.exitCode ?? c.signalCode}) before ${base} was ready; stderr: ${server.spawned
+        .stderr()
+        .slice(-2000)}; log: ${log}`,
+    );
+  };
   for (;;) {
-    const { body } = await waitForHealth(base, timeoutMs);
+    exited();
+    const { body } = await waitForHealth(base, timeoutMs, exited);
     if (body.graphql === 'ready') return;
     if (body.graphql === 'failed') throw new Error(`${base}: the GraphQL API failed to load`);
     if (Date.now() - start > timeoutMs) throw new Error(`${base} not ready within ${timeoutMs} ms`);
@@ -123,6 +145,7 @@ export async function waitForReady(base: string, timeoutMs = 30_000): Promise<vo
 export async function waitForHealth(
   base: string,
   timeoutMs = 10_000,
+  giveUp?: () => void,
 ): Promise<{ res: Response; body: Obj; ms: number }> {
   const start = Date.now();
   for (;;) {
@@ -130,6 +153,7 @@ export async function waitForHealth(
       const res = await fetch(`${base}/health`);
       return { res, body: (await res.json()) as Obj, ms: Date.now() - start };
     } catch {
+      giveUp?.();
       if (Date.now() - start > timeoutMs) throw new Error(`no /health answer from ${base} within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -63,7 +63,10 @@ test('a forwarded message is ARC-sealed by the forwarding domain; the chain veri
   const r = await c.send('someone@sender.example', ['fwd@example.com'], signed);
   c.close();
   assert.equal(r.data?.code, 250, r.data?.text);
-  await waitUntil(() => mx.received.length === 1, 'the forwarded copy');
+  await waitUntil(() => mx.received.length === 1, 'the forwarded copy', {
+    timeoutMs: 30_000,
+    detail: () => JSON.stringify(s.app.repos.queue.list({ limit: 5 }).map((r) => [r.status, r.last_error])),
+  });
   const got = mx.received[0]!;
   assert.match(got.from, /^SRS0=/);
   const text = got.data.toString();

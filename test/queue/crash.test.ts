@@ -44,7 +44,7 @@ test('SIGKILL twice while 1,000 queued messages are delivered: all arrive, none 
   const api = `http://127.0.0.1:${ports.api}`;
   const start = async () => {
     const s = spawnCli(['run', '--config', file], {}, t);
-    await waitForReady(api, 60_000);
+    await waitForReady(api, 60_000, { spawned: s, logFile: join(dir, 'mailyard.log') });
     return s;
   };
   let server = await start();

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
+import { deriveKey, loadServerSecret } from '../../src/auth/serverSecret.ts';
+import { createSrs } from '../../src/queue/srs.ts';
 import { message } from '../helpers/smtp.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { outboundServer } from './setup.ts';
@@ -186,4 +188,32 @@ test('queue.require_tls: a server whose certificate is not valid for its name ge
   const deferred = await waitUntil(() => s.events(['DEFERRED'])[0], 'the deferral');
   assert.match(deferred.reason!, /^451 4\.7\.5 TLS required for mx\.remote\.example \[127\.0\.0\.1\]/);
   assert.equal(s.mx.log.length, 0);
+});
+
+test('SRS addresses whose hash holds "/" or "+", or longer than 64 octets, are accepted and reversed', async (t) => {
+  const s = await outboundServer(t);
+  // The server's own SRS key (from <data>/server-secret), to make addresses as its forwarding would.
+  const srs = createSrs(deriveKey(loadServerSecret(s.config.dataDir), 'srs'));
+  const wanted = [/^SRS0=[^=]*\//i, /^SRS0=[^=]*\+/i];
+  const picked: string[] = [];
+  for (const re of wanted)
+    for (let i = 0; i < 5000; i++) {
+      const a = srs.forward(`user${i}@sender.example`, 'example.com');
+      if (re.test(a)) {
+        picked.push(a);
+        break;
+      }
+    }
+  assert.equal(picked.length, 2, 'found addresses with "/" and "+" in their hash');
+  const long = srs.forward(`${'l'.repeat(60)}@sender.example`, 'example.com');
+  assert.ok(long.split('@')[0]!.length > 64);
+  for (const a of [...picked, long]) {
+    const r = await s.send('', [a], message('bounce'));
+    assert.equal(r.rcpt[0]!.code, 250, `${a}: ${r.rcpt[0]!.text}`);
+  }
+  await waitUntil(() => s.mx.received.length === 3, 'the three bounces at the original senders');
+  assert.deepEqual(
+    s.mx.received.map((m) => m.to[0]).sort(),
+    [srs.reverse(picked[0]!), srs.reverse(picked[1]!), `${'l'.repeat(60)}@sender.example`].sort(),
+  );
 });

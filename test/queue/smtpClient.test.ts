@@ -567,7 +567,9 @@ test('a connection the server never accepts: kind timeout after connectTimeoutMs
     s.on('error', () => {});
     fillers.push(s);
   }
-  await waitFor(() => fillers.filter((s) => s.readyState === 'open').length >= 2, 'the accept queue to fill');
+  // Three open: the one session smtp-sink serves (-m 1) and the two its accept queue holds (backlog 1 allows
+  // backlog + 1). Fewer would leave a slot for the connection under test, which would then wait for a greeting.
+  await waitFor(() => fillers.filter((s) => s.readyState === 'open').length >= 3, 'the accept queue to fill');
   const t0 = Date.now();
   const err = await rejects(openSmtpConnection(base(sink.port, { connectTimeoutMs: 300 })), 'timeout');
   assert.match(err.message, /no connection within 300 ms/);

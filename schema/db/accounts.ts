@@ -5,7 +5,7 @@
  * TOTP secrets (active and pending) are stored encrypted (auth/totp.ts), recovery codes only hashed.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { now } from './columns.ts';
 import { domains } from './domains.ts';
 
@@ -94,6 +94,21 @@ export const aliases = sqliteTable(
     updated_at: integer('updated_at').notNull().default(now),
   },
   (t) => [index('aliases_domain_idx').on(t.domain_id)],
+);
+
+/** Users who administer a domain (its users, aliases and policies) through the API, with a login session. */
+export const domainAdmins = sqliteTable(
+  'domain_admins',
+  {
+    user_id: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    domain_id: integer('domain_id')
+      .notNull()
+      .references(() => domains.id, { onDelete: 'cascade' }),
+    created_at: integer('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.user_id, t.domain_id] }), index('domain_admins_domain_idx').on(t.domain_id)],
 );
 
 export type UserRow = typeof users.$inferSelect;

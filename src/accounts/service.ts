@@ -2,7 +2,8 @@
  * Account operations shared by every API: users (passwords hashed here, never stored or logged in clear) and
  * aliases. Rules: validate before writing; every password a user gets passes auth/passwordPolicy.ts (a
  * ValidationError on the `password` field otherwise); changePassword also needs the current password (an
- * AuthenticationError when it does not match); quotas are bytes (0 = unlimited, null = the domain default);
+ * AuthenticationError when it does not match); a new password ends the user's API sessions (changePassword keeps the
+ * caller's own); quotas are bytes (0 = unlimited, null = the domain default);
  * every change is audited.
  */
 
@@ -70,18 +71,30 @@ export function createAccountService(repos: Repos) {
       const issues = checkPassword(password, user.email);
       if (issues.length) throw new ValidationError(issues);
       repos.users.setPasswordHash(user.email, await hashPassword(password));
-      repos.audit.record(actor, 'user.set_password', 'user', user.email);
+      const sessionsEnded = repos.sessions.revokeAllForUser(user.id);
+      repos.audit.record(actor, 'user.set_password', 'user', user.email, sessionsEnded ? { sessionsEnded } : undefined);
       return repos.users.require(user.email);
     },
 
-    /** Changes a password after checking the current one (AuthenticationError when it does not match). */
-    async changePassword(actor: string, email: string, currentPassword: string, newPassword: string): Promise<UserRow> {
+    /**
+     * Changes a password after checking the current one (AuthenticationError when it does not match); ends the
+     * user's other API sessions (`keepSessionId`: the caller's own).
+     */
+    async changePassword(
+      actor: string,
+      email: string,
+      currentPassword: string,
+      newPassword: string,
+      keepSessionId?: number | null,
+    ): Promise<UserRow> {
       const user = repos.users.require(email);
       const issues = checkPassword(newPassword, user.email);
       if (issues.length) throw new ValidationError(issues);
       if (!(await verifyPassword(currentPassword, user.password_hash)))
         throw new AuthenticationError('the current password is not correct');
       repos.users.setPasswordHash(user.email, await hashPassword(newPassword));
+      for (const sess of repos.sessions.listForUser(user.id))
+        if (sess.id !== keepSessionId) repos.sessions.revoke(sess.id);
       repos.audit.record(actor, 'user.change_password', 'user', user.email);
       return repos.users.require(user.email);
     },

@@ -19,8 +19,9 @@
  * - Record: failures are log lines only (the caller's `authentication failed`; one per attempt, no database
  *   write, so an attack cannot grow a table); each block is an audit entry (actor `system:brute-force`, action
  *   `auth.block`, target type `ip` or `account`) and a `auth blocked` warn log line.
- * - cleanup() deletes expired rows; startCleanup() runs it every auth_cleanup_interval seconds of the `_default`
- *   template (read at each run).
+ * - cleanup() deletes expired rows; startCleanup() runs it (and the other auth clean-ups it is given: expired
+ *   sessions) every auth_cleanup_interval seconds of the `_default` template (read at each run). The failure
+ *   counters expire by themselves (counters.ts: sliding windows).
  */
 import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log/logger.ts';
@@ -47,8 +48,11 @@ export interface BruteForceGuard {
   failed(ip: string, account: string | undefined, rules: GuardSettings): Promise<void>;
   /** Deletes expired blocks; returns how many. */
   cleanup(): number;
-  /** Runs cleanup() every auth_cleanup_interval seconds (of `_default`); returns the stop function. */
-  startCleanup(): () => void;
+  /**
+   * Runs cleanup() and each of `also` (e.g. expired API sessions) every auth_cleanup_interval seconds (of
+   * `_default`); returns the stop function.
+   */
+  startCleanup(also?: { name: string; run: () => number }[]): () => void;
 }
 
 export const ACCOUNT_PREFIX = 'account:';
@@ -117,7 +121,7 @@ export function createBruteForceGuard(opts: {
       return repos.blockedIps.cleanup(now());
     },
 
-    startCleanup() {
+    startCleanup(also = []) {
       let timer: NodeJS.Timeout | undefined;
       let stopped = false;
       const schedule = () => {
@@ -127,11 +131,13 @@ export function createBruteForceGuard(opts: {
         timer.unref();
       };
       const run = () => {
-        try {
-          const removed = guard.cleanup();
-          if (removed) log.info({ removed }, 'expired auth blocks removed');
-        } catch (err) {
-          log.warn({ err }, 'auth block cleanup failed');
+        for (const job of [{ name: 'auth blocks', run: () => guard.cleanup() }, ...also]) {
+          try {
+            const removed = job.run();
+            if (removed) log.info({ removed }, `expired ${job.name} removed`);
+          } catch (err) {
+            log.warn({ err }, `${job.name} cleanup failed`);
+          }
         }
         schedule();
       };

@@ -16,10 +16,19 @@
  *   template's for an unknown user); a blocked IP or account gets `error: 'blocked'` after the same verification
  *   work as any attempt, so the same answer in the same time as a wrong password; wrong passwords (and the
  *   refused account password above) count as failures; an allow-listed IP is never counted.
+ * - The API (`protocol: 'api'`, the GraphQL `login`): app passwords never log in there (they are for IMAP and SMTP);
+ *   when the user has TOTP on, the account password must come with a code (`ctx.totpCode`, checked by `deps.secondFactor`
+ *   with its replay protection, or a recovery code): none is `error: 'totp code missing'` with TOTP_REQUIRED as the
+ *   reply (not counted: the client asks for the code and tries again), a wrong one counts as a failure. A user of
+ *   a TOTP-enforcing domain who has not enrolled logs in with `totpSetupRequired` (principal.ts says what that
+ *   allows).
+ * - Every failure and refusal is published as an `auth.failed` event (when `deps.bus` is given).
  * - On success: an app password's last_used_at/last_used_ip are recorded; an account password hashed with weaker
  *   scrypt parameters than the current ones is rehashed (written through the users repository).
  * - The callers delay every failure by failureDelayMs(failures in the session) before answering.
  */
+import type { TotpService } from '../accounts/totp.ts';
+import type { EventBus } from '../events/bus.ts';
 import type { AppPasswordsRepo } from '../repos/appPasswords.ts';
 import type { DomainsRepo } from '../repos/domains.ts';
 import type { UsersRepo } from '../repos/users.ts';
@@ -38,17 +47,22 @@ export interface LoginDeps {
   domains: Pick<DomainsRepo, 'get' | 'template'>;
   appPasswords: Pick<AppPasswordsRepo, 'forLogin' | 'markUsed'>;
   guard?: BruteForceGuard;
+  /** Checks a TOTP or recovery code (the API's login). */
+  secondFactor?: Pick<TotpService, 'verify'>;
+  bus?: EventBus;
   /** Where a failed rehash is reported (the login still succeeds). */
   warn?: (msg: string, detail: Record<string, unknown>) => void;
 }
 
 export interface LoginContext {
-  protocol: 'imap' | 'smtp';
+  protocol: 'imap' | 'smtp' | 'api';
   ip: string;
+  /** The API's second factor (a TOTP code or a recovery code). */
+  totpCode?: string | null;
 }
 
 export type LoginResult =
-  | { user: AuthUser; via: 'password' | 'app_password' }
+  | { user: AuthUser; via: 'password' | 'app_password'; totpSetupRequired?: boolean }
   | {
       /** Why, for the log (`blocked` for a blocked IP or account). */
       error: string;
@@ -59,6 +73,9 @@ export type LoginResult =
 /** The client's text when only an app password may log in. */
 export const APP_PASSWORD_REQUIRED =
   'Two-factor authentication is on for this account: log in with an app password, not the account password';
+
+/** The API client's text when the account has TOTP on and no code came with the password. */
+export const TOTP_REQUIRED = 'A TOTP code (or a recovery code) is required for this account';
 
 const FAILURE_DELAY_MS = 300;
 /** How long a front end waits before answering the n-th failure of a session (capped at the third's). */
@@ -86,20 +103,36 @@ export async function checkLogin(
     verifyPassword(password, user?.password_hash ?? DUMMY_HASH),
     ...apps.map((a) => verifyPassword(appCandidate, a.password_hash)),
   ]);
-  if (verdict === 'blocked') return { error: 'blocked' };
-  const fail = async (error: string, reply?: string): Promise<LoginResult> => {
-    if (verdict === 'ok') await deps.guard?.failed(ctx.ip, user?.email, rules);
+  const refused = (error: string, reply?: string): LoginResult => {
+    deps.bus?.publish('auth.failed', {
+      protocol: ctx.protocol,
+      ip: ctx.ip,
+      account: user?.email ?? username.trim().toLowerCase().slice(0, 320),
+      reason: error,
+    });
     return reply ? { error, reply } : { error };
   };
+  if (verdict === 'blocked') return refused('blocked');
+  const fail = async (error: string, reply?: string): Promise<LoginResult> => {
+    if (verdict === 'ok') await deps.guard?.failed(ctx.ip, user?.email, rules);
+    return refused(error, reply);
+  };
   if (!user) return fail('unknown user');
-  const app = apps.find((a, i) => appOk[i] && a.scopes.includes(ctx.protocol));
+  const app = apps.find((a, i) => appOk[i] && (a.scopes as string[]).includes(ctx.protocol));
   if (!accountOk && !app) {
     const other = apps.some((_a, i) => appOk[i]);
     return fail(other ? `app password not valid for ${ctx.protocol}` : 'invalid credentials');
   }
-  if (user.status !== 'active') return { error: `user is ${user.status}` };
-  if (domain?.status !== 'active') return { error: 'domain is disabled' };
-  if (!app && (domain.auth_totp_enforced || user.totp_enabled))
+  if (user.status !== 'active') return refused(`user is ${user.status}`);
+  if (domain?.status !== 'active') return refused('domain is disabled');
+  let totpSetupRequired = false;
+  if (ctx.protocol === 'api') {
+    if (user.totp_enabled) {
+      const code = ctx.totpCode?.trim();
+      if (!code) return refused('totp code missing', TOTP_REQUIRED);
+      if (!(await deps.secondFactor?.verify(user.email, code))) return fail('wrong totp code');
+    } else totpSetupRequired = domain.auth_totp_enforced;
+  } else if (!app && (domain.auth_totp_enforced || user.totp_enabled))
     return fail('app password required', APP_PASSWORD_REQUIRED);
 
   if (app) deps.appPasswords.markUsed(app.id, ctx.ip);
@@ -113,6 +146,7 @@ export async function checkLogin(
   return {
     user: { id: user.id, email: user.email, domain: domainOf(user.email) },
     via: app ? 'app_password' : 'password',
+    ...(totpSetupRequired ? { totpSetupRequired } : {}),
   };
 }
 

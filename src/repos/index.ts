@@ -9,6 +9,7 @@ import { createBlockedIpsRepo } from './blockedIps.ts';
 import { createDeliveriesRepo } from './deliveries.ts';
 import { createDeliveryEventsRepo } from './deliveryEvents.ts';
 import { createDkimKeysRepo } from './dkimKeys.ts';
+import { createDomainAdminsRepo } from './domainAdmins.ts';
 import { createDomainsRepo } from './domains.ts';
 import { createGreylistRepo } from './greylist.ts';
 import { createMailboxesRepo } from './mailboxes.ts';
@@ -17,6 +18,7 @@ import { createMtaStsRepo } from './mtaSts.ts';
 import { createQueueRepo } from './queue.ts';
 import { createQueueDeliveryRepo } from './queueDelivery.ts';
 import { readClientOf } from './readModel.ts';
+import { createSessionsRepo } from './sessions.ts';
 import { createTotpRepo } from './totp.ts';
 import { createUsersRepo } from './users.ts';
 
@@ -36,6 +38,8 @@ export function createRepos(db: Db, bus: EventBus) {
     aliases: createAliasesRepo(db, bus),
     audit: createAuditRepo(db, bus),
     apiTokens: createApiTokensRepo(db),
+    sessions: createSessionsRepo(db),
+    domainAdmins: createDomainAdminsRepo(db),
     deliveryEvents: createDeliveryEventsRepo(db, bus),
     queue: createQueueRepo(db, bus),
     queueDelivery: createQueueDeliveryRepo(db, bus),

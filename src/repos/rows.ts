@@ -11,6 +11,7 @@ export {
   type RecoveryCodeRow,
   type UserRow,
 } from '../../schema/db/accounts.ts';
+export type { ApiTokenRow, AuditRow, SessionRow } from '../../schema/db/admin.ts';
 export {
   DELIVERY_EVENT_TYPES,
   type DeliveryEventType,

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createAppPasswordService } from '../accounts/appPasswords.ts';
 import { createAccountService } from '../accounts/service.ts';
+import { createSessionService } from '../accounts/sessions.ts';
 import { createTotpService } from '../accounts/totp.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
 import { createBruteForceGuard } from '../auth/bruteForce.ts';
@@ -109,31 +110,6 @@ export async function startMailyard(
       );
     const adminToken = resolveAdminToken(config);
 
-    const services: Services = {
-      repos,
-      bus,
-      config,
-      adminToken: adminToken.token,
-      domains: createDomainService(repos),
-      accounts: createAccountService(repos),
-      totp: createTotpService(repos, {
-        key: () => deriveKey(loadServerSecret(config.dataDir), 'totp'),
-        issuer: config.server.hostname,
-        now: opts.now,
-      }),
-      appPasswords: createAppPasswordService(repos),
-      ipAccess: createIpAccess(repos),
-      dkim: createDkimRotation(repos),
-      queue: createQueueAdmin(repos, log),
-    };
-    // The GraphQL implementation loads once the listeners are up, so that it does not delay them; /graphql
-    // requests wait for it meanwhile (graphql/endpoint.ts).
-    let loadGraphQL!: () => void;
-    const graphqlLoading = new Promise<void>((go) => (loadGraphQL = go))
-      .then(() => import('../graphql/server.ts'))
-      .then((m) => m.createGraphQL(services, log));
-    const graphql = deferredGraphQL(graphqlLoading);
-    const rest = createRest(services);
     const mail = createMailStore({ mailDir: config.storage.mail_dir, repos, log });
     const dns = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout * 1000 });
     const policy = createInboundPolicy({ config, repos, log, now: opts.now });
@@ -185,15 +161,46 @@ export async function startMailyard(
         return key ? signMessage(path, [key]) : Promise.resolve('');
       },
     };
+    const totp = createTotpService(repos, {
+      key: () => deriveKey(loadServerSecret(config.dataDir), 'totp'),
+      issuer: config.server.hostname,
+      now: opts.now,
+    });
     const guard = createBruteForceGuard({ repos, counters: policy.counters, bus, log, now: opts.now });
-    const stopGuardCleanup = guard.startCleanup();
+    const stopGuardCleanup = guard.startCleanup([
+      { name: 'API sessions', run: () => repos.sessions.cleanup((opts.now ?? Date.now)()) },
+    ]);
     const logins: LoginDeps = {
       users: repos.users,
       domains: repos.domains,
       appPasswords: repos.appPasswords,
       guard,
+      secondFactor: totp,
+      bus,
       warn: (msg, detail) => log.warn(detail, msg),
     };
+    const services: Services = {
+      repos,
+      bus,
+      config,
+      adminToken: adminToken.token,
+      domains: createDomainService(repos),
+      accounts: createAccountService(repos),
+      totp,
+      sessions: createSessionService({ repos, logins, sessionHours: config.api.session_hours, now: opts.now }),
+      appPasswords: createAppPasswordService(repos),
+      ipAccess: createIpAccess(repos),
+      dkim: createDkimRotation(repos),
+      queue: createQueueAdmin(repos, log),
+    };
+    // The GraphQL implementation loads once the listeners are up, so that it does not delay them; /graphql
+    // requests wait for it meanwhile (graphql/endpoint.ts).
+    let loadGraphQL!: () => void;
+    const graphqlLoading = new Promise<void>((go) => (loadGraphQL = go))
+      .then(() => import('../graphql/server.ts'))
+      .then((m) => m.createGraphQL(services, log));
+    const graphql = deferredGraphQL(graphqlLoading);
+    const rest = createRest(services);
     const submission = { config, mail, repos, logins, counters: policy.counters, log, dkim, now: opts.now };
     const imap = {
       config,

@@ -4,6 +4,7 @@
  */
 import type { AppPasswordService } from '../accounts/appPasswords.ts';
 import type { AccountService } from '../accounts/service.ts';
+import type { SessionService } from '../accounts/sessions.ts';
 import type { TotpService } from '../accounts/totp.ts';
 import type { IpAccess } from '../auth/ipAccess.ts';
 import type { Config } from '../config/load.ts';
@@ -21,6 +22,8 @@ export interface Services {
   /** Users' TOTP second factor (enrolment, confirmation, verification, disabling). */
   totp: TotpService;
   appPasswords: AppPasswordService;
+  /** API login sessions, API tokens and domain administrators (auth/principal.ts checks authority). */
+  sessions: SessionService;
   /** Login blocks and the allow list (auth/bruteForce.ts enforces them). */
   ipAccess: IpAccess;
   dkim: DkimRotation;

@@ -1,12 +1,12 @@
 /**
  * The REST shim's access check: a route's declaration (http.ts `Access`) against the caller (auth/principal.ts).
- * Rules: decided here before the handler runs, only with the principal functions; a refusal is a ForbiddenError
- * (403 `forbidden`); an admin may call every route; a session that must still enrol TOTP may call only the routes
- * declared `totpSetup`, on its own account; `_default` (the template) is an admin's only; a target the request does not name is a 400
- * when required (path, body) and no check when optional (query: the listing is narrowed by the handler);
- * `scopes` and `owner` targets are the services' to check. A user who administers domains is managed (through
- * a target naming it) only by one who manages all of those domains too: else a domain administrator could set
- * that user's password, log in as it and reach its other domains.
+ * Rules: decided here, before the handler runs, with the principal functions; a refusal is a ForbiddenError (403
+ * `forbidden`); an admin may call every route; a session that must still enrol TOTP may call only the routes
+ * declared `totpSetup`, and only on its own account; `_default` (the template) is an admin's only; a target the
+ * request does not name is a 400 when required (path, body) and no check when optional (query: the handler
+ * narrows the listing to the caller's domains); `scopes` and `owner` targets are the services' to check. A user
+ * who administers domains is managed (through a target naming it) only by one who manages all of those domains
+ * too: else a domain administrator could set that user's password, log in as it and reach its other domains.
  */
 import type { IncomingMessage } from 'node:http';
 import {
@@ -61,12 +61,7 @@ export async function authorize(
     if (access.who === 'domain') requireUserManager(p, target);
     else requireSelfOrManager(p, target);
     if (p.user?.email === target.trim().toLowerCase()) return;
-    let user: ReturnType<typeof repos.users.get>;
-    try {
-      user = repos.users.get(target);
-    } catch {
-      return; // not an address: the handler says so
-    }
+    const user = repos.users.get(target);
     for (const d of user ? repos.domainAdmins.domainsOf(user.id) : [])
       if (!canManageDomain(p, d))
         throw new ForbiddenError(`"${user!.email}" administers the domain "${d}", which this caller does not`);

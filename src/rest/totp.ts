@@ -37,7 +37,7 @@ const statusJson = (s: TotpStatus) => ({
 /** {code} (required or not), nothing else; returns the code. */
 function codeOf(body: unknown, required: boolean): string | undefined {
   if (body === undefined && !required) return undefined;
-  const obj = jsonObject(body);
+  const obj = body === undefined ? {} : jsonObject(body);
   const problems: FieldProblem[] = [];
   if (obj.code === undefined ? required : typeof obj.code !== 'string')
     problems.push({ field: 'code', message: required ? 'is required and must be a string' : 'must be a string' });

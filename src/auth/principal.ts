@@ -11,7 +11,7 @@
  *   ends let it do nothing but read `me`, enrol and confirm TOTP, and log out.
  */
 import { ForbiddenError, InvalidInputError } from '../repos/errors.ts';
-import { normalizeDomain, splitAddress } from '../repos/names.ts';
+import { normalizeDomain, splitAddress, TEMPLATE_DOMAIN } from '../repos/names.ts';
 
 export interface PrincipalUser {
   id: number;
@@ -75,8 +75,9 @@ const norm = (d: string) => {
   }
 };
 
-/** Administers the domain: admin, or domain admin of it. */
-export const canManageDomain = (p: Principal, domain: string) => p.admin || p.domains.has(norm(domain));
+/** Administers the domain: admin, or domain admin of it (the `_default` template: admin only). */
+export const canManageDomain = (p: Principal, domain: string) =>
+  p.admin || (norm(domain) !== TEMPLATE_DOMAIN && p.domains.has(norm(domain)));
 /** Administers the user's account: admin, or domain admin of the user's domain. */
 export const canManageUser = (p: Principal, email: string) => canManageDomain(p, domainOf(email));
 /** May act on the user's own things (password, TOTP, app passwords, sessions): the user or one who manages it. */

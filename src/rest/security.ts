@@ -3,13 +3,23 @@
  * (accounts/appPasswords.ts, auth/ipAccess.ts). App passwords: GET list (never the secret), POST {name, scopes}
  * (201 with `password`, shown once), DELETE /{id}. Blocked IPs: GET list of live entries, POST {ip, minutes?,
  * reason?, kind?: "block" | "allow"} (minutes omitted or null = permanent), DELETE /{ip} (an IP, or
- * `account:<address>`). Rules: admin-scoped like every route; errors as rest/http.ts.
+ * `account:<address>`). Rules: a user manages its own app passwords, and an admin or the user's domain
+ * administrators manage them too; the blocked-IP list is admin-only; errors as rest/http.ts.
  */
 import { sendJson } from '../http/server.ts';
 import type { AppPasswordInfo } from '../repos/appPasswords.ts';
 import type { BlockedIpRow } from '../repos/rows.ts';
 import type { RestContext } from './context.ts';
-import { badRequest, type FieldProblem, jsonObject, type RestRoute, readJson, route, sendError } from './http.ts';
+import {
+  type Access,
+  badRequest,
+  type FieldProblem,
+  jsonObject,
+  type RestRoute,
+  readJson,
+  route,
+  sendError,
+} from './http.ts';
 
 const appPasswordJson = (a: AppPasswordInfo) => ({
   id: a.id,
@@ -28,6 +38,9 @@ const blockJson = (b: BlockedIpRow) => ({
   created_at: b.created_at,
 });
 
+const SELF: Access = { who: 'user', target: 'path:email' };
+const ADMIN: Access = { who: 'admin' };
+
 export function securityRoutes(ctx: RestContext): RestRoute[] {
   const { appPasswords, ipAccess } = ctx.services;
   const handle =
@@ -44,12 +57,14 @@ export function securityRoutes(ctx: RestContext): RestRoute[] {
       'GET',
       '/api/users/{email}/app-passwords',
       "List a user's app passwords (never their secrets).",
+      SELF,
       handle((_req, res, p) => sendJson(res, 200, appPasswords.list(p.email!).map(appPasswordJson))),
     ),
     route(
       'POST',
       '/api/users/{email}/app-passwords',
       'Create an app password: {name, scopes: ["imap", "smtp"]}; the answer carries `password` once.',
+      SELF,
       handle(async (req, res, p) => {
         const body = jsonObject(await readJson(req));
         const problems: FieldProblem[] = [];
@@ -69,6 +84,7 @@ export function securityRoutes(ctx: RestContext): RestRoute[] {
       'DELETE',
       '/api/users/{email}/app-passwords/{id}',
       'Revoke an app password (the next login with it fails).',
+      SELF,
       handle((req, res, p) => {
         const id = Number(p.id);
         if (!Number.isSafeInteger(id)) throw badRequest([{ field: 'id', message: 'must be a number' }]);
@@ -79,12 +95,14 @@ export function securityRoutes(ctx: RestContext): RestRoute[] {
       'GET',
       '/api/blocked-ips',
       'List live login blocks and allow-list entries.',
+      ADMIN,
       handle((_req, res) => sendJson(res, 200, ipAccess.list().map(blockJson))),
     ),
     route(
       'POST',
       '/api/blocked-ips',
       'Block an IP {ip, minutes?, reason?} (no minutes = permanent), or allow-list it with kind: "allow".',
+      ADMIN,
       handle(async (req, res) => {
         const body = jsonObject(await readJson(req));
         const problems: FieldProblem[] = [];
@@ -115,6 +133,7 @@ export function securityRoutes(ctx: RestContext): RestRoute[] {
       'DELETE',
       '/api/blocked-ips/{ip}',
       'Lift a block or allow-list entry (an IP, or account:<address>).',
+      ADMIN,
       handle((req, res, p) => sendJson(res, 200, { deleted: ipAccess.unblock(ctx.actor(req), p.ip!).ip })),
     ),
   ];

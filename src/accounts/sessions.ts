@@ -9,7 +9,7 @@
  * - API tokens: named (1-64 characters), scoped (principal.ts), optional expiry in the future; a caller can only
  *   create a token whose scopes it holds itself, and only sees or revokes tokens whose scopes it holds (others
  *   are "not found", so nothing about them leaks). The clear token is returned once.
- * - Every change is audited (never with a token).
+ * - Every change is audited (never with a token); a failed login is the log line `authentication failed`.
  */
 import { checkLogin, failureDelayMs, type LoginDeps } from '../auth/login.ts';
 import {
@@ -21,6 +21,7 @@ import {
   scopeString,
   validateScopes,
 } from '../auth/principal.ts';
+import { LOG_EVENTS, type Logger } from '../log/logger.ts';
 import {
   AuthenticationError,
   ConflictError,
@@ -38,6 +39,8 @@ export const LOGIN_FAILED = 'invalid email, password or TOTP code';
 
 export interface SessionServiceOptions {
   repos: Repos;
+  /** Where a failed login's `authentication failed` line goes (the guide's monitoring greps for it). */
+  log?: Pick<Logger, 'info'>;
   logins: LoginDeps;
   sessionHours: number;
   now?: () => number;
@@ -67,6 +70,7 @@ export function createSessionService(opts: SessionServiceOptions) {
     ): Promise<LoginOutcome> {
       const r = await checkLogin(opts.logins, email, password, { protocol: 'api', ip: meta.ip, totpCode });
       if ('error' in r) {
+        opts.log?.info({ proto: 'api', ip: meta.ip, username: email, reason: r.error }, LOG_EVENTS.authFailed);
         if (delay) await new Promise((res) => setTimeout(res, delay));
         throw new AuthenticationError(r.error === 'totp code missing' && r.reply ? r.reply : LOGIN_FAILED);
       }

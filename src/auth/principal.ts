@@ -6,7 +6,8 @@
  *   delivery events) or `user:<address>` (that user's own profile, password, TOTP, app passwords, sessions and
  *   delivery events). Anything else is refused when a token is created; unknown scopes of old rows grant nothing.
  * - Authority is checked here and only here: canManageDomain / canManageUser / canActAsUser / coversScopes, and
- *   their require* forms that throw ForbiddenError (GraphQL FORBIDDEN, REST 403).
+ *   their require* forms that throw ForbiddenError (GraphQL FORBIDDEN, REST 403); requireCoversAdminRoles keeps a
+ *   domain administrator from managing a user who administers domains it does not.
  * - A session of a user whose domain enforces TOTP but who has not enrolled yet is `totpSetupRequired`: the front
  *   ends let it do nothing but read `me`, enrol and confirm TOTP, and log out.
  */
@@ -83,6 +84,20 @@ export const canManageUser = (p: Principal, email: string) => canManageDomain(p,
 /** May act on the user's own things (password, TOTP, app passwords, sessions): the user or one who manages it. */
 export const canActAsUser = (p: Principal, email: string) =>
   canManageUser(p, email) || p.user?.email === email.trim().toLowerCase();
+
+/**
+ * A user who administers domains (`adminDomains`, its domain_admins rows) is managed by another caller only if
+ * that caller manages every one of those domains too: else a domain administrator could set that user's
+ * password, log in as it and reach its other domains. The user itself always may.
+ */
+export function requireCoversAdminRoles(p: Principal, email: string, adminDomains: readonly string[]): void {
+  if (p.admin || p.user?.email === email.trim().toLowerCase()) return;
+  for (const d of adminDomains)
+    if (!canManageDomain(p, d))
+      throw new ForbiddenError(
+        `"${email.trim().toLowerCase()}" administers the domain "${d}", which this caller does not`,
+      );
+}
 
 /** Whether a token with these scopes would give no more than the caller has. */
 export function coversScopes(p: Principal, scopes: Scope[]): boolean {

@@ -10,9 +10,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import {
-  canManageDomain,
   type Principal,
   requireAdmin,
+  requireCoversAdminRoles,
   requireDomain,
   requireSelfOrManager,
   requireUserManager,
@@ -60,11 +60,8 @@ export async function authorize(
   if (target.includes('@')) {
     if (access.who === 'domain') requireUserManager(p, target);
     else requireSelfOrManager(p, target);
-    if (p.user?.email === target.trim().toLowerCase()) return;
     const user = repos.users.get(target);
-    for (const d of user ? repos.domainAdmins.domainsOf(user.id) : [])
-      if (!canManageDomain(p, d))
-        throw new ForbiddenError(`"${user!.email}" administers the domain "${d}", which this caller does not`);
+    if (user) requireCoversAdminRoles(p, user.email, repos.domainAdmins.domainsOf(user.id));
     return;
   }
   if (target.trim().toLowerCase() === TEMPLATE_DOMAIN)

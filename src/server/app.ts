@@ -187,7 +187,7 @@ export async function startMailyard(
       domains: createDomainService(repos),
       accounts: createAccountService(repos),
       totp,
-      sessions: createSessionService({ repos, logins, sessionHours: config.api.session_hours, now: opts.now }),
+      sessions: createSessionService({ repos, logins, sessionHours: config.api.session_hours, now: opts.now, log }),
       appPasswords: createAppPasswordService(repos),
       ipAccess: createIpAccess(repos),
       dkim: createDkimRotation(repos),

@@ -23,8 +23,10 @@ async function setup(t: { after(fn: () => unknown): void }) {
   bus.subscribe('auth.failed', (e) => {
     failures.push(e);
   });
+  const logged: string[] = [];
   const sessions = createSessionService({
     repos,
+    log: { info: ((o: { reason: string }, msg: string) => logged.push(`${msg}: ${o.reason}`)) as never },
     logins: { users: repos.users, domains: repos.domains, appPasswords: repos.appPasswords, bus },
     sessionHours: 1,
     failureDelayMs: 0,
@@ -36,11 +38,11 @@ async function setup(t: { after(fn: () => unknown): void }) {
   };
   const login = async (email: string) =>
     (await sessions.login(email, TEST_PASSWORD, null, { ip: '192.0.2.7', userAgent: 'test' })).token;
-  return { repos, accounts, sessions, as, login, admin: as(ADMIN), failures };
+  return { repos, accounts, sessions, as, login, admin: as(ADMIN), failures, logged };
 }
 
 test('login: a session token for the right password (expires after api.session_hours); one text for every failure; auth.failed events', async (t) => {
-  const { repos, sessions, as, failures } = await setup(t);
+  const { repos, sessions, as, failures, logged } = await setup(t);
   const before = Date.now();
   const out = await sessions.login('Ann@A.example', TEST_PASSWORD, null, { ip: '192.0.2.7' });
   assert.equal(out.user.email, 'ann@a.example');
@@ -68,6 +70,11 @@ test('login: a session token for the right password (expires after api.session_h
     ['invalid credentials', 'unknown user', 'user is disabled'],
   );
   assert.ok(failures.every((f) => (f as { protocol: string }).protocol === 'api'));
+  assert.deepEqual(logged, [
+    'authentication failed: invalid credentials',
+    'authentication failed: unknown user',
+    'authentication failed: user is disabled',
+  ]);
 });
 
 test('logout ends the own session only; a password change ends the other sessions, an admin reset all of them', async (t) => {

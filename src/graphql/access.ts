@@ -8,6 +8,9 @@
  *   given: 'domain' (a domain name the caller administers), 'address' (an address, user or alias, in a domain the
  *   caller administers), 'user' (a user the caller is or administers). A field whose target is optional and
  *   left out narrows what it returns to what the caller may see (`narrowed`).
+ * - No escalation: a domain administrator cannot act for (reset the password of, delete, ...) a user who
+ *   administers a domain it does not, since that user's session would give it that domain; it can still read
+ *   such a user in its listings (the User type's `read` scope).
  * - `totpSetup`: usable by a session that must enrol TOTP first (principal.ts); every other field is FORBIDDEN to
  *   it, and meanwhile it administers nothing and acts only for itself.
  * - Enforcement (AccessPlugin): every root field gets its scope-auth `authScopes` from its entry (with
@@ -151,23 +154,31 @@ export interface AccessScopes {
   domain: string;
   /** Administers the domain of this address. */
   address: string;
-  /** Is this user, or administers its domain. */
+  /** Is this user, or administers its domain (and every domain the user administers). */
   user: string;
+  /** May read this user: is it, or administers its domain. */
+  read: string;
 }
 
 const normEmail = (s: string) => s.trim().toLowerCase();
 
-/** Scope loaders of a caller (scope-auth's initializer). */
-export function scopeLoaders(p: Principal) {
+/**
+ * Scope loaders of a caller (scope-auth's initializer); `adminDomainsOf` gives the domains a user (by address)
+ * administers, for the no-escalation rule.
+ */
+export function scopeLoaders(p: Principal, adminDomainsOf: (email: string) => string[]) {
   const setup = p.totpSetupRequired;
+  const self = (email: string) => p.user?.email === normEmail(email);
+  const within = (email: string) => p.admin || self(email) || adminDomainsOf(email).every((d) => canManageDomain(p, d));
   return {
     admin: !setup && p.admin,
     principal: p.via !== 'anonymous',
     setupDone: !setup,
     domainAdmin: !setup && (p.admin || p.domains.size > 0),
     domain: (name: string) => !setup && canManageDomain(p, name),
-    address: (address: string) => !setup && canManageUser(p, address),
-    user: (email: string) => (setup ? p.user?.email === normEmail(email) : canActAsUser(p, email)),
+    address: (address: string) => !setup && canManageUser(p, address) && within(address),
+    user: (email: string) => (setup ? self(email) : canActAsUser(p, email) && within(email)),
+    read: (email: string) => (setup ? self(email) : canActAsUser(p, email)),
   };
 }
 
@@ -208,7 +219,8 @@ const MESSAGES: Record<keyof AccessScopes, (v: unknown) => string> = {
   domainAdmin: () => 'this needs a domain administrator or the admin scope',
   domain: (v) => `not an administrator of the domain "${v}"`,
   address: (v) => `not an administrator of the domain of "${v}"`,
-  user: (v) => `not allowed to act for "${v}"`,
+  user: (v) => `not allowed to act for "${v}" (its user, or an administrator of every domain it administers)`,
+  read: (v) => `not allowed to read "${v}"`,
 };
 
 function describe(f: AuthFailure): string | null {

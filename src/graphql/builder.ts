@@ -42,7 +42,11 @@ export const builder = new SchemaBuilder<PothosTypes>({
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
-    authScopes: (ctx) => scopeLoaders(ctx.auth),
+    authScopes: (ctx) =>
+      scopeLoaders(ctx.auth, (email) => {
+        const u = ctx.repos.users.get(email);
+        return u ? ctx.repos.domainAdmins.domainsOf(u.id) : [];
+      }),
     unauthorizedError: (_parent, _ctx, _info, result) => forbiddenFor(result.failure),
   },
   // Validation failures become typed ValidationError results too. This skips scope-auth's field-level hooks for

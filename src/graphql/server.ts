@@ -112,8 +112,8 @@ export function createGraphQL(services: Services, log: Logger) {
       ? {
           title: 'Mailyard GraphiQL',
           defaultQuery:
-            '# Set the header {"Authorization": "Bearer <token>"} below, then:\n{ domains { totalCount nodes { name } } }\n',
-          headers: JSON.stringify({ Authorization: 'Bearer <admin token>' }),
+            '# Log in (no token needed): mutation { login(email: "you@example.com", password: "...") { ... on Login { token } } }\n# then set the header {"Authorization": "Bearer <token>"} below, and:\n{ me { actor scopes adminDomains } }\n',
+          headers: JSON.stringify({ Authorization: 'Bearer <token>' }),
           subscriptionsProtocol: 'WS',
         }
       : false,

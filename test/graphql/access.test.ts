@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ACCESS, type Access, type RootType, type TargetKind } from '../../src/graphql/access.ts';
+import type { NewDeliveryEvent } from '../../src/repos/deliveryEvents.ts';
 import { type GqlResult, gql, ok, TOKEN, wsClient, wsSubscribe } from '../helpers/graphql.ts';
 import { TEST_PASSWORD } from '../helpers/password.ts';
 import { startTestServer } from '../helpers/server.ts';
@@ -477,6 +478,261 @@ test('every root field (from introspection) is declared in ACCESS, and ACCESS na
   }
   assert.deepEqual(problems, []);
   assert.ok(roots.Query.length > 10 && roots.Mutation.length > 30, 'introspection saw the schema');
+});
+
+const as = (c: Caller, query: string, variables?: Record<string, unknown>) => gql(s.api, query, variables, c.token);
+const caller = (name: string) => callers.find((c) => c.name === name)!;
+const codes = (r: GqlResult) => (r.errors ?? []).map((e) => e.extensions?.code);
+
+test('a domain administrator lists only its own domains, their users and aliases, and hears only their changes', async () => {
+  for (const c of [caller('domain admin (session)'), caller('domain admin (API token)')]) {
+    const r = (
+      await as(
+        c,
+        '{ domains { totalCount nodes { name } } users { totalCount nodes { email } } aliases { totalCount nodes { address } } }',
+      )
+    ).data;
+    assert.deepEqual(r.domains, { totalCount: 1, nodes: [{ name: A }] }, c.name);
+    assert.ok(
+      r.users.nodes.length >= 5 && r.users.nodes.every((u: { email: string }) => domainOf(u.email) === A),
+      c.name,
+    );
+    assert.equal(r.users.totalCount, r.users.nodes.length);
+    assert.deepEqual(r.aliases.nodes.map((a: { address: string }) => a.address).sort(), [`old@${A}`, `sales@${A}`]);
+    assert.equal(r.aliases.totalCount, 2);
+    const filtered = await as(c, '{ domains(filter: { nameContains: "example" }) { totalCount nodes { name } } }');
+    assert.deepEqual(filtered.data.domains, { totalCount: 1, nodes: [{ name: A }] });
+  }
+  const boss = caller('domain admin (session)');
+  const client = wsClient(s.api, boss.token);
+  try {
+    const idle = s.app.bus.listenerCount('domain.changed');
+    const sub = wsSubscribe(client, 'subscription { configChanged { domain fields } }');
+    await waitUntil(() => s.app.bus.listenerCount('domain.changed') > idle, 'the configChanged subscription');
+    for (const d of [B, A])
+      await ok(s.api, `mutation { updateDomain(name: "${d}", input: { spfRecord: "v=spf1 -all" }) { __typename } }`);
+    const ev = await sub.next();
+    assert.equal(ev.data.configChanged.domain, A, 'the change of b.example was not sent');
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('nested fields lead nowhere else: a user reads its domain’s name only; adminDomains shows shared domains only', async () => {
+  const ann = caller('user');
+  const boss = caller('domain admin (session)');
+  const own = await as(ann, `{ user(email: "ann@${A}") { email domain { name } } me { user { adminDomains } } }`);
+  assert.deepEqual(own.data, { user: { email: `ann@${A}`, domain: { name: A } }, me: { user: { adminDomains: [] } } });
+  for (const q of [
+    `{ user(email: "ann@${A}") { domain { users { totalCount } } } }`,
+    '{ me { user { domain { dkimKeys { selector } } } } }',
+    '{ me { user { domain { aliases { nodes { address } } } } } }',
+    '{ me { user { domain { auth { totpEnforced } } } } }',
+  ]) {
+    const r = await as(ann, q);
+    assert.deepEqual(codes(r), ['FORBIDDEN'], q);
+    assert.equal(JSON.stringify(r.data).includes('@'), false, q);
+  }
+  const alias = await as(boss, `{ alias(address: "sales@${A}") { domain { name users { totalCount } } } }`);
+  assert.equal(alias.errors, undefined);
+  await ok(s.api, `mutation { setUserAdminDomains(email: "tess@${A}", domains: ["${A}", "${B}"]) { __typename } }`);
+  const q = `{ users(filter: { domain: "${A}" }) { nodes { email adminDomains } } }`;
+  const tess = (r: { users: { nodes: { email: string; adminDomains: string[] }[] } }) =>
+    r.users.nodes.find((u) => u.email === `tess@${A}`)!.adminDomains;
+  assert.deepEqual(tess((await as(boss, q)).data), [A], 'only the domains boss administers too');
+  assert.deepEqual(tess(await ok(s.api, q)), [A, B]);
+  await ok(s.api, `mutation { setUserAdminDomains(email: "tess@${A}", domains: []) { __typename } }`);
+  // An alias of b.example forwarding to ann: ann and the admin see it among her aliases, a.example's administrator not.
+  await s.app.services.accounts.createAlias('t', `fwd@${B}`, [`ann@${A}`]);
+  const aliases = `{ user(email: "ann@${A}") { aliases } }`;
+  assert.deepEqual((await as(ann, aliases)).data.user.aliases.sort(), [`fwd@${B}`, `old@${A}`, `sales@${A}`]);
+  assert.deepEqual((await as(boss, aliases)).data.user.aliases.sort(), [`old@${A}`, `sales@${A}`]);
+  assert.deepEqual((await ok(s.api, aliases)).user.aliases.sort(), [`fwd@${B}`, `old@${A}`, `sales@${A}`]);
+  await s.app.services.accounts.deleteAlias('t', `fwd@${B}`);
+});
+
+test('no escalation: a domain administrator cannot act for a user who administers another domain, but still lists it', async () => {
+  const boss = caller('domain admin (session)');
+  await ok(s.api, `mutation { setUserAdminDomains(email: "tess@${A}", domains: ["${A}", "${B}"]) { __typename } }`);
+  await ok(s.api, `mutation { setUserAdminDomains(email: "amy@${A}", domains: ["${A}"]) { __typename } }`);
+  try {
+    for (const q of [
+      `mutation { setUserPassword(email: "tess@${A}", password: "taken-over-58") { __typename } }`,
+      `mutation { deleteUser(email: "tess@${A}") { __typename } }`,
+      `mutation { createAppPassword(email: "tess@${A}", name: "x", scopes: [IMAP]) { __typename } }`,
+      `mutation { disableTotp(email: "tess@${A}") { __typename } }`,
+      `{ sessions(email: "tess@${A}") { id } }`,
+    ])
+      assert.deepEqual(codes(await as(boss, q)), ['FORBIDDEN'], q);
+    const listed = await as(boss, `{ users(filter: { domain: "${A}" }) { nodes { email adminDomains } } }`);
+    assert.equal(listed.errors, undefined);
+    assert.deepEqual(
+      listed.data.users.nodes.find((u: { email: string }) => u.email === `tess@${A}`),
+      { email: `tess@${A}`, adminDomains: [A] },
+    );
+    // A fellow administrator of the same domain only is fair game.
+    const peer = await as(
+      boss,
+      `mutation { setUserPassword(email: "amy@${A}", password: "${TEST_PASSWORD}") { __typename } }`,
+    );
+    assert.equal(peer.data.setUserPassword.__typename, 'User');
+  } finally {
+    for (const u of ['tess', 'amy'])
+      await ok(s.api, `mutation { setUserAdminDomains(email: "${u}@${A}", domains: []) { __typename } }`);
+  }
+});
+
+test('deliveryEvents: a user sees its own mail, a domain administrator its domains’; other recipients are left out', async () => {
+  const ev = (over: Partial<NewDeliveryEvent>): NewDeliveryEvent => ({
+    type: 'RECEIVED',
+    messageId: null,
+    queueId: null,
+    sender: 'x@remote.example',
+    recipients: [],
+    domain: A,
+    userEmail: null,
+    remoteIp: '192.0.2.7',
+    reason: null,
+    details: null,
+    ...over,
+  });
+  const record = (over: Partial<NewDeliveryEvent>) => s.app.repos.deliveryEvents.record(ev(over)).id;
+  const inbound = record({ recipients: [`ann@${A}`, `bob@${B}`] });
+  const other = record({ domain: B, recipients: [`bob@${B}`] });
+  const sent = record({ userEmail: `ann@${A}`, sender: `ann@${A}`, recipients: ['x@remote.example', `bob@${B}`] });
+  const amys = record({ type: 'DELIVERED_LOCAL', userEmail: `amy@${A}`, recipients: [`amy@${A}`] });
+  const bobs = record({
+    type: 'DELIVERY_ATTEMPT',
+    domain: 'remote.example',
+    sender: `bob@${B}`,
+    recipients: ['y@remote.example', `ann@${A}`],
+    details: { replies: { 'y@remote.example': '250 ok', [`ann@${A}`]: '250 ok' } },
+  });
+  const Q = '{ deliveryEvents(first: 100) { nodes { id recipients details } } }';
+  const seen = async (c: Caller) =>
+    Object.fromEntries(
+      (await as(c, Q)).data.deliveryEvents.nodes.map(
+        (n: { id: number; recipients: string[]; details: string | null }) => [
+          n.id,
+          { recipients: n.recipients, details: n.details ? JSON.parse(n.details) : null },
+        ],
+      ),
+    );
+  const boss = await seen(caller('domain admin (session)'));
+  assert.deepEqual(Object.keys(boss).map(Number), [inbound, sent, amys, bobs]);
+  assert.deepEqual(boss[inbound].recipients, [`ann@${A}`], 'the b.example recipient is left out');
+  assert.deepEqual(boss[sent].recipients, ['x@remote.example', `bob@${B}`], 'mail from its domain: all recipients');
+  assert.deepEqual(boss[bobs], { recipients: [`ann@${A}`], details: { replies: { [`ann@${A}`]: '250 ok' } } });
+  const ann = await seen(caller('user'));
+  assert.deepEqual(Object.keys(ann).map(Number), [inbound, sent, bobs]);
+  assert.deepEqual(ann[inbound].recipients, [`ann@${A}`]);
+  assert.equal(other in ann || amys in ann, false);
+
+  // Live: the user's subscription gets only its own events, trimmed the same way.
+  const client = wsClient(s.api, caller('user').token);
+  try {
+    const idle = s.app.bus.listenerCount('delivery');
+    const sub = wsSubscribe(client, 'subscription { deliveryEvents { event { id recipients } } }');
+    await waitUntil(() => s.app.bus.listenerCount('delivery') > idle, 'the deliveryEvents subscription');
+    record({ domain: B, recipients: [`bob@${B}`] });
+    record({ type: 'DELIVERED_LOCAL', userEmail: `amy@${A}`, recipients: [`amy@${A}`] });
+    const mine = record({ recipients: [`bob@${B}`, `ann@${A}`] });
+    const got = await sub.next();
+    assert.deepEqual(got.data.deliveryEvents.event, { id: mine, recipients: [`ann@${A}`] });
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('admin-only settings, quotas and status: FORBIDDEN to a domain administrator or user; its own name is the user’s', async () => {
+  const boss = caller('domain admin (session)');
+  const ann = caller('user');
+  const RESULT = '{ __typename ... on Error { message } }';
+  const update = (c: Caller, input: string, field = 'updateDomain') =>
+    as(c, `mutation { ${field}(name: "${A}", input: ${input}) ${RESULT} }`);
+  for (const input of [
+    '{ status: DISABLED }',
+    '{ maxUsers: 5 }',
+    '{ maxMailboxSize: 0 }',
+    '{ backupMx: true }',
+    '{ rateLimits: { enabled: false } }',
+  ])
+    assert.deepEqual(codes(await update(boss, input)), ['FORBIDDEN'], input);
+  assert.deepEqual(codes(await update(boss, '{ rateLimits: { enabled: false } }', 'updateDomainSecurity')), [
+    'FORBIDDEN',
+  ]);
+  assert.equal(
+    (await update(boss, '{ spfRecord: "v=spf1 mx -all", dmarc: { policy: QUARANTINE } }')).data.updateDomain.__typename,
+    'Domain',
+  );
+  assert.equal(
+    (await update(boss, '{ auth: { totpEnforced: false } }', 'updateDomainSecurity')).data.updateDomainSecurity
+      .__typename,
+    'Domain',
+  );
+
+  await ok(s.api, `mutation { updateDomain(name: "${A}", input: { maxMailboxSize: 1000000 }) { __typename } }`);
+  try {
+    assert.deepEqual(codes(await update(boss, '{ defaultQuota: 2000000 }')), ['FORBIDDEN']);
+    assert.equal((await update(boss, '{ defaultQuota: 500000 }')).data.updateDomain.__typename, 'Domain');
+    const setQuota = (c: Caller, email: string, quota: number) =>
+      as(c, `mutation { updateUser(email: "${email}", input: { quota: ${quota} }) ${RESULT} }`);
+    assert.deepEqual(codes(await setQuota(boss, `ann@${A}`, 2_000_000)), ['FORBIDDEN']);
+    assert.deepEqual(codes(await setQuota(boss, `ann@${A}`, 0)), ['FORBIDDEN'], '0 = unlimited');
+    assert.equal((await setQuota(boss, `ann@${A}`, 500_000)).data.updateUser.__typename, 'User');
+    const big = await as(
+      boss,
+      `mutation { createUser(input: { email: "big@${A}", password: "${TEST_PASSWORD}", quota: 2000000 }) ${RESULT} }`,
+    );
+    assert.deepEqual(codes(big), ['FORBIDDEN']);
+    assert.deepEqual(codes(await setQuota(ann, `ann@${A}`, 1)), ['FORBIDDEN']);
+  } finally {
+    await ok(s.api, `mutation { updateDomain(name: "${A}", input: { maxMailboxSize: 0 }) { __typename } }`);
+  }
+  const status = await as(ann, `mutation { updateUser(email: "ann@${A}", input: { status: DISABLED }) ${RESULT} }`);
+  assert.deepEqual(codes(status), ['FORBIDDEN']);
+  const name = await as(
+    ann,
+    `mutation { updateUser(email: "ann@${A}", input: { fullName: "Ann A." }) { __typename ... on User { fullName } } }`,
+  );
+  assert.deepEqual(name.data.updateUser, { __typename: 'User', fullName: 'Ann A.' });
+  // Turning TOTP off without a code: only whoever administers the user.
+  const DISABLE = `mutation { disableTotp(email: "ann@${A}") ${RESULT} }`;
+  assert.deepEqual(codes(await as(ann, DISABLE)), ['FORBIDDEN']);
+  assert.equal((await as(boss, DISABLE)).data.disableTotp.__typename, 'ConflictError', 'allowed (TOTP is not on)');
+});
+
+test('sessions and API tokens of other domains are neither listed nor revocable; token scopes stay within the caller’s', async () => {
+  const boss = caller('domain admin (session)');
+  const ann = caller('user');
+  const bob = await login(`bob@${B}`);
+  const bobSession = await sessionIdOf(bob);
+  const r = await as(boss, `mutation { revokeSession(id: ${bobSession}) { __typename } }`);
+  assert.equal(r.data.revokeSession.__typename, 'NotFoundError');
+  assert.equal((await gql(s.api, '{ me { actor } }', undefined, bob)).status, 200, "bob's session still works");
+  assert.deepEqual(codes(await as(boss, `{ sessions(email: "bob@${B}") { id } }`)), ['FORBIDDEN']);
+
+  const bTok = s.app.services.sessions.createToken(adminP(), 'b-token', [`domain:${B}`]).row.id;
+  const listed = (await as(boss, '{ apiTokens { id scopes } }')).data.apiTokens as { id: number; scopes: string[] }[];
+  assert.ok(listed.length > 0);
+  for (const t of listed) for (const sc of t.scopes) assert.ok(sc === `domain:${A}` || sc.endsWith(`@${A}`), sc);
+  assert.equal(
+    (await as(boss, `mutation { revokeApiToken(id: ${bTok}) { __typename } }`)).data.revokeApiToken.__typename,
+    'NotFoundError',
+  );
+  const annSees = (await as(ann, '{ apiTokens { scopes } }')).data.apiTokens as { scopes: string[] }[];
+  assert.ok(annSees.every((t) => t.scopes.every((sc) => sc === `user:ann@${A}`)));
+
+  const create = (c: Caller, scopes: string[]) =>
+    as(c, 'mutation($s: [String!]!) { createApiToken(name: "t", scopes: $s) { __typename } }', { s: scopes });
+  for (const sc of ['admin', `domain:${B}`, `user:bob@${B}`])
+    assert.deepEqual(codes(await create(boss, [sc])), ['FORBIDDEN'], sc);
+  for (const sc of [`domain:${A}`, `user:amy@${A}`])
+    assert.deepEqual(codes(await create(ann, [sc])), ['FORBIDDEN'], sc);
+  assert.equal(
+    (await create(boss, [`domain:${A}`, `user:ann@${A}`])).data.createApiToken.__typename,
+    'CreatedApiToken',
+  );
 });
 
 for (const who of ['domain admin (session)', 'domain admin (API token)', 'user', 'admin']) {

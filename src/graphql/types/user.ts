@@ -25,7 +25,7 @@ const UserStatus = builder.enumType('UserStatus', {
 
 export const User = builder.drizzleNode('users', {
   name: 'User',
-  authScopes: (u) => ({ user: u.email, $granted: 'login' }),
+  authScopes: (u) => ({ read: u.email, $granted: 'login' }),
   id: { column: (u) => u.id },
   fields: (t) => ({
     email: t.exposeString('email'),
@@ -50,12 +50,14 @@ export const User = builder.drizzleNode('users', {
     domain: t.relation('domain'),
     mailboxes: t.relation('mailboxes', { query: { orderBy: { id: 'asc' } } }),
     aliases: t.stringList({
-      description: 'Alias addresses that deliver to this user.',
+      description:
+        'Alias addresses that deliver to this user (to a domain administrator, those of the domains it administers).',
       resolve: (u, _a, ctx) =>
         ctx.repos.aliases
           .list({ limit: 10_000 })
           .filter((a) => a.destinations.includes(u.email))
-          .map((a) => a.address),
+          .map((a) => a.address)
+          .filter((a) => ctx.auth.admin || ctx.auth.user?.id === u.id || canManageUser(ctx.auth, a)),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (u) => u.created_at }),
     updatedAt: t.field({ type: 'DateTime', resolve: (u) => u.updated_at }),

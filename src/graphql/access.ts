@@ -274,7 +274,7 @@ export class AccessPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
     const text = accessText(rule);
     return {
       ...fieldConfig,
-      description: fieldConfig.description ? `${fieldConfig.description}\n\n${text}` : text,
+      description: fieldConfig.description ? `${fieldConfig.description}\n${text}` : text,
       extensions: { ...fieldConfig.extensions, access: rule },
       pothosOptions: {
         ...fieldConfig.pothosOptions,

@@ -23,7 +23,8 @@ export interface PrincipalUser {
 export interface Principal {
   /** The name written to the audit log: `admin-token`, `api-token:<name>` or the user's address. */
   actor: string;
-  via: 'admin-token' | 'api-token' | 'session';
+  /** `anonymous`: a GraphQL request without a token, which may only log in (it holds no scope). */
+  via: 'admin-token' | 'api-token' | 'session' | 'anonymous';
   admin: boolean;
   /** Domains this caller administers (normalised names). */
   domains: ReadonlySet<string>;

@@ -1,5 +1,6 @@
 // Assembles the GraphQL schema: importing a type module registers its type, queries, mutations, subscriptions.
 import { lexicographicSortSchema, printSchema } from 'graphql';
+import { assertAccessDeclared } from './access.ts';
 import { builder } from './builder.ts';
 import './types/scalars.ts';
 import './types/errors.ts';
@@ -15,8 +16,10 @@ import './types/deliveryEvent.ts';
 import './types/audit.ts';
 import './types/appPassword.ts';
 import './types/blockedIp.ts';
+import './types/session.ts';
 
 export const schema = builder.toSchema();
+assertAccessDeclared(schema);
 
 /** The SDL committed as schema/schema.graphql (sorted, so it diffs cleanly). */
 export const printedSchema = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -1,7 +1,8 @@
 /**
  * App passwords of a user. Field: User.appPasswords. Mutations: createAppPassword (the only answer that carries
- * the clear password: shown once), revokeAppPassword. Rules: the hash is never exposed; admin-scoped like every
- * operation for now; the service (accounts/appPasswords.ts) validates, writes and audits.
+ * the clear password: shown once), revokeAppPassword. Rules: the hash is never exposed; a user manages its own,
+ * an administrator of its domain those of its users (access.ts); the service (accounts/appPasswords.ts)
+ * validates, writes and audits.
  */
 import type { AppPasswordInfo } from '../../repos/appPasswords.ts';
 import { builder } from '../builder.ts';

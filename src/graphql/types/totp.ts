@@ -1,10 +1,13 @@
 /**
  * TOTP second factor of users. Mutations: enrolTotp, confirmTotp, disableTotp (User.totpEnabled shows the
  * state). Rules: the secret and the recovery codes are returned once, by enrolTotp and confirmTotp, and never
- * again; a wrong code is an AuthenticationError and changes nothing; like every root field these are
- * admin-scoped for now (a user scope for one's own account comes with the scope work of issue #16).
+ * again; a wrong code is an AuthenticationError and changes nothing; a user enrols, confirms and disables its
+ * own TOTP (disabling needs a code), an administrator of the user's domain may disable it without a code; who may
+ * call what is in access.ts (enrolTotp and confirmTotp work before enrolment where the domain enforces TOTP).
  */
 import type { TotpEnrolment } from '../../accounts/totp.ts';
+import { canManageUser } from '../../auth/principal.ts';
+import { ForbiddenError } from '../../repos/errors.ts';
 import { builder } from '../builder.ts';
 import { mapInputErrors, under } from '../inputPaths.ts';
 import { CREDENTIAL_MUTATION_ERRORS, MUTATION_ERRORS } from './errors.ts';
@@ -55,8 +58,15 @@ builder.mutationFields((t) => ({
   disableTotp: t.field({
     type: User,
     errors: { types: CREDENTIAL_MUTATION_ERRORS },
-    description: 'Turns TOTP off, given a current code or a recovery code.',
-    args: { email: t.arg.string({ required: true }), code: t.arg.string({ required: true }) },
-    resolve: (_r, { email, code }, ctx) => mapInputErrors(under(), () => ctx.totp.disable(ctx.auth.actor, email, code)),
+    description:
+      'Turns TOTP off, given a current code or a recovery code; an administrator of the user’s domain may leave the code out.',
+    args: { email: t.arg.string({ required: true }), code: t.arg.string({ required: false }) },
+    resolve: (_r, { email, code }, ctx) =>
+      mapInputErrors(under(), () => {
+        if (code !== null && code !== undefined) return ctx.totp.disable(ctx.auth.actor, email, code);
+        if (!canManageUser(ctx.auth, email))
+          throw new ForbiddenError('a TOTP or recovery code is needed to turn TOTP off');
+        return ctx.totp.disable(ctx.auth.actor, email, { admin: true });
+      }),
   }),
 }));

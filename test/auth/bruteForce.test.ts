@@ -5,9 +5,14 @@
 // many IPs (127.0.0.2-4, Python imaplib with a source address) block the account.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { pino } from 'pino';
+import { createBruteForceGuard } from '../../src/auth/bruteForce.ts';
+import { createMemoryCounters } from '../../src/policy/counters.ts';
+import { testDb } from '../helpers/db.ts';
 import { ok } from '../helpers/graphql.ts';
 import { capturedLog } from '../helpers/logLines.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { waitUntil } from '../helpers/wait.ts';
 import { PASSWORD, python } from '../imap/clients.ts';
 import { rawImapLogin, rest, smtpLogin } from './loginHelpers.ts';
 
@@ -145,4 +150,39 @@ test('failures from many IPs block the account (not the IPs): the right password
   assert.match(await rawImapLogin(s.ports.imap, 'carol@example.com', PASSWORD), /^OK /);
   await ok(s.api, 'mutation { unblockIp(ip: "account:bob@example.com") { __typename } }');
   assert.equal(await from('127.0.0.5', PASSWORD), 'OK');
+});
+
+test('every auth_cleanup_interval (of _default): expired blocks and expired or revoked API sessions are deleted; live ones stay', async (t) => {
+  const { repos, bus } = testDb(t);
+  repos.domains.update('_default', { auth_cleanup_interval: 1 });
+  repos.domains.create('example.com', { useTemplate: true });
+  const bob = repos.users.create({ email: 'bob@example.com', passwordHash: 'x' });
+  const now = Date.now();
+  repos.blockedIps.set({ ip: '192.0.2.1', kind: 'auto', reason: 'test', until: now + 1500 }, now);
+  repos.blockedIps.set({ ip: '192.0.2.2', kind: 'auto', reason: 'test', until: now + 3_600_000 }, now);
+  const expiring = repos.sessions.create(bob.id, now + 1500);
+  const revoked = repos.sessions.create(bob.id, now + 3_600_000);
+  repos.sessions.revoke(revoked.row.id);
+  const live = repos.sessions.create(bob.id, now + 3_600_000);
+  const guard = createBruteForceGuard({
+    repos,
+    counters: createMemoryCounters(),
+    bus,
+    log: pino({ level: 'silent' }),
+  });
+  const stop = guard.startCleanup([{ name: 'API sessions', run: () => repos.sessions.cleanup() }]);
+  t.after(stop);
+  const sessionIds = () => [expiring, revoked, live].filter((s) => repos.sessions.get(s.row.id)).map((s) => s.row.id);
+  // The revoked session goes at the first run (at start); the expiring block and session within a second or two
+  // after they expire.
+  assert.deepEqual(sessionIds(), [expiring.row.id, live.row.id]);
+  await waitUntil(
+    () => sessionIds().length === 1 && !repos.blockedIps.get('192.0.2.1', Date.now() - 10_000),
+    'the clean-up',
+    {
+      timeoutMs: 6000,
+    },
+  );
+  assert.deepEqual(sessionIds(), [live.row.id]);
+  assert.ok(repos.blockedIps.get('192.0.2.2'), 'the live block stays');
 });

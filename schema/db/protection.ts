@@ -30,9 +30,24 @@ export const rateLimitCounters = sqliteTable('rate_limit_counters', {
   count: integer('count').notNull(),
 });
 
-export const blockedIps = sqliteTable('blocked_ips', {
-  ip: text('ip').primaryKey(),
-  reason: text('reason').notNull(),
-  blocked_until: integer('blocked_until').notNull(),
-  created_at: integer('created_at').notNull(),
-});
+/**
+ * Login access by client address (auth/bruteForce.ts). `ip` is an IP address, or `account:<address>` for an
+ * account blocked after failures from many addresses. kind: `auto` (set by the brute-force guard), `manual` (the
+ * admin's blacklist, enforced while the domain's auth_ip_blacklist_enabled is on), `allow` (never blocked).
+ * blocked_until null = permanent (manual and allow entries may be); expired rows are ignored and cleaned up.
+ */
+export const blockedIps = sqliteTable(
+  'blocked_ips',
+  {
+    ip: text('ip').primaryKey(),
+    kind: text('kind', { enum: ['auto', 'manual', 'allow'] })
+      .notNull()
+      .default('auto'),
+    reason: text('reason').notNull(),
+    blocked_until: integer('blocked_until'),
+    created_at: integer('created_at').notNull(),
+  },
+  (t) => [index('blocked_ips_until_idx').on(t.blocked_until)],
+);
+
+export type BlockedIpRow = typeof blockedIps.$inferSelect;

@@ -1,16 +1,19 @@
 /**
  * Account operations shared by every API: users (passwords hashed here, never stored or logged in clear) and
- * aliases. Rules: validate before writing; quotas are bytes (0 = unlimited, null = the domain default);
+ * aliases. Rules: validate before writing; every password a user gets passes auth/passwordPolicy.ts (a
+ * ValidationError on the `password` field otherwise); changePassword also needs the current password (an
+ * AuthenticationError when it does not match); a new password ends the user's API sessions (changePassword keeps the
+ * caller's own); quotas are bytes (0 = unlimited, null = the domain default);
  * every change is audited.
  */
 
-import { hashPassword } from '../auth/passwords.ts';
-import { type Issue, ValidationError } from '../repos/errors.ts';
+import { checkPassword as passwordProblem } from '../auth/passwordPolicy.ts';
+import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { AuthenticationError, type Issue, ValidationError } from '../repos/errors.ts';
 import type { Repos } from '../repos/index.ts';
 import type { AliasRow, UserRow } from '../repos/rows.ts';
 
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 1024;
+export { PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwordPolicy.ts';
 
 export interface UserInput {
   fullName?: string | null;
@@ -18,10 +21,9 @@ export interface UserInput {
   status?: UserRow['status'];
 }
 
-function checkPassword(password: string, path = 'password'): Issue[] {
-  if (password.length < PASSWORD_MIN) return [{ path: [path], message: `must be at least ${PASSWORD_MIN} characters` }];
-  if (password.length > PASSWORD_MAX) return [{ path: [path], message: `must be at most ${PASSWORD_MAX} characters` }];
-  return [];
+function checkPassword(password: string, email: string): Issue[] {
+  const problem = passwordProblem(password, { email });
+  return problem ? [{ path: ['password'], message: problem }] : [];
 }
 
 function checkUser(input: UserInput): Issue[] {
@@ -38,7 +40,7 @@ function checkUser(input: UserInput): Issue[] {
 export function createAccountService(repos: Repos) {
   return {
     async createUser(actor: string, email: string, password: string, input: UserInput = {}): Promise<UserRow> {
-      const issues = [...checkPassword(password), ...checkUser(input)];
+      const issues = [...checkPassword(password, email), ...checkUser(input)];
       if (issues.length) throw new ValidationError(issues);
       const passwordHash = await hashPassword(password);
       const row = repos.users.create({
@@ -65,11 +67,35 @@ export function createAccountService(repos: Repos) {
     },
 
     async setPassword(actor: string, email: string, password: string): Promise<UserRow> {
-      const issues = checkPassword(password);
-      if (issues.length) throw new ValidationError(issues);
       const user = repos.users.require(email);
+      const issues = checkPassword(password, user.email);
+      if (issues.length) throw new ValidationError(issues);
       repos.users.setPasswordHash(user.email, await hashPassword(password));
-      repos.audit.record(actor, 'user.set_password', 'user', user.email);
+      const sessionsEnded = repos.sessions.revokeAllForUser(user.id);
+      repos.audit.record(actor, 'user.set_password', 'user', user.email, sessionsEnded ? { sessionsEnded } : undefined);
+      return repos.users.require(user.email);
+    },
+
+    /**
+     * Changes a password after checking the current one (AuthenticationError when it does not match); ends the
+     * user's other API sessions (`keepSessionId`: the caller's own).
+     */
+    async changePassword(
+      actor: string,
+      email: string,
+      currentPassword: string,
+      newPassword: string,
+      keepSessionId?: number | null,
+    ): Promise<UserRow> {
+      const user = repos.users.require(email);
+      const issues = checkPassword(newPassword, user.email);
+      if (issues.length) throw new ValidationError(issues);
+      if (!(await verifyPassword(currentPassword, user.password_hash)))
+        throw new AuthenticationError('the current password is not correct');
+      repos.users.setPasswordHash(user.email, await hashPassword(newPassword));
+      for (const sess of repos.sessions.listForUser(user.id))
+        if (sess.id !== keepSessionId) repos.sessions.revoke(sess.id);
+      repos.audit.record(actor, 'user.change_password', 'user', user.email);
       return repos.users.require(user.email);
     },
 

@@ -1,7 +1,8 @@
 /**
  * Password hashing with scrypt (RFC 7914) from node:crypto. Stored form:
  * `$scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt base64>$<hash base64>`. Rules: hashing and verifying are async (they
- * run on libuv's pool, never blocking the event loop); comparison is constant-time; unknown formats never verify.
+ * run on libuv's pool, never blocking the event loop); comparison is constant-time; unknown formats never verify;
+ * needsRehash() says whether a stored hash uses weaker parameters than the current ones (login.ts rehashes then).
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 
@@ -33,4 +34,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const expected = Buffer.from(m[5]!, 'base64');
   const key = await scrypt(password, Buffer.from(m[4]!, 'base64'), ln, r, p);
   return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** Whether `stored` is a scrypt hash with a smaller cost (ln, r or p) than hashPassword() uses now. */
+export function needsRehash(stored: string): boolean {
+  const m = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$/.exec(stored);
+  if (!m) return false;
+  return Number(m[1]) < LN || Number(m[2]) < R || Number(m[3]) < P;
 }

@@ -252,6 +252,14 @@ export const configSchema = z
         'your-secure-random-token-here',
       ),
       graphiql: bool(true, '(Mailyard) Serve the GraphiQL playground on GET /graphql (operations still need a token).'),
+      session_hours: z
+        .number()
+        .min(0.05)
+        .max(24 * 90)
+        .default(12)
+        .meta({
+          description: '(Mailyard) How long a session token from the GraphQL `login` mutation is valid, in hours.',
+        }),
       introspection: bool(true, '(Mailyard) Allow schema introspection queries.'),
       max_depth: z
         .number()

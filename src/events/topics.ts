@@ -38,6 +38,12 @@ export interface Topics {
   /** Every step on a message's path; also stored in delivery_events. */
   delivery: DeliveryEvent;
   'queue.changed': { queueId: string; status: string };
+  /** An app password was created or revoked (its secret is never in an event). */
+  'appPassword.changed': { email: string; id: number; action: ChangeAction };
+  /** A blocked_ips entry was set (block, blacklist, allow) or removed. */
+  'blockedIp.changed': { ip: string; kind: 'auto' | 'manual' | 'allow'; action: ChangeAction };
+  /** A login was refused (wrong password or code, blocked client or account, disabled user); no secret in it. */
+  'auth.failed': { protocol: 'imap' | 'smtp' | 'api'; ip: string; account: string; reason: string };
   'audit.recorded': { id: number; actor: string; action: string; targetType: string; target: string };
 }
 

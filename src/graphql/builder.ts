@@ -1,7 +1,8 @@
 /**
  * The Pothos schema builder. Rules: this file defines no types (each type lives in types/<type>.ts with its
- * queries and mutations); every root field requires the admin scope (user and domain-admin scopes slot in
- * here with the account-security work); validation failures become ValidationError results.
+ * queries and mutations); who may call a root field is declared in access.ts (ACCESS) and applied by its plugin,
+ * the admin scope being the root types' default; scope failures are ForbiddenErrors (code FORBIDDEN), checked
+ * when a subscription is created too; validation failures become ValidationError results.
  */
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
@@ -12,6 +13,7 @@ import ValidationPlugin from '@pothos/plugin-validation';
 import { z } from 'zod';
 import { ValidationError } from '../repos/errors.ts';
 import { getTableConfig, relations } from '../repos/readModel.ts';
+import { type AccessScopes, forbiddenFor, scopeLoaders } from './access.ts';
 import type { GraphQLContext } from './context.ts';
 
 export const MAX_PAGE_SIZE = 100;
@@ -26,7 +28,7 @@ const pageSize = z
 export interface PothosTypes {
   DrizzleRelations: typeof relations;
   Context: GraphQLContext;
-  AuthScopes: { admin: boolean };
+  AuthScopes: AccessScopes;
   Scalars: {
     SafeInt: { Input: number; Output: number };
     DateTime: { Input: Date; Output: Date | number };
@@ -35,13 +37,20 @@ export interface PothosTypes {
 }
 
 export const builder = new SchemaBuilder<PothosTypes>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, DrizzlePlugin],
+  // 'access' first: its check wraps the argument mappers of every other plugin (access.ts).
+  plugins: ['access', ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, DrizzlePlugin],
   defaultFieldNullability: false,
   scopeAuth: {
-    authScopes: (ctx) => ({ admin: ctx.auth.scopes.includes('admin') }),
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) =>
+      scopeLoaders(ctx.auth, (email) => {
+        const u = ctx.repos.users.get(email);
+        return u ? ctx.repos.domainAdmins.domainsOf(u.id) : [];
+      }),
+    unauthorizedError: (_parent, _ctx, _info, result) => forbiddenFor(result.failure),
   },
-  // Validation failures become typed ValidationError results too. This skips field-level auth hooks for
-  // invalid input, which is safe here: authentication happens for the whole request before execution.
+  // Validation failures become typed ValidationError results too. This skips scope-auth's field-level hooks for
+  // invalid input, so access.ts's plugin checks access before the arguments are mapped or validated.
   errors: { defaultTypes: [], directResult: true, unsafelyHandleInputErrors: true },
   validation: {
     validationError: (result) =>

@@ -1,26 +1,92 @@
 /**
  * The GraphQL endpoint: graphql-yoga on /graphql (queries, mutations, SSE subscriptions, GraphiQL) and graphql-ws
  * on the same path (Yoga's documented recipe), mounted through endpoint.ts. Rules: every operation is
- * authenticated (HTTP: Authorization header, checked before the body is read or parsed, so an unauthenticated
- * request gets 401 whatever it sent; the GraphiQL page itself needs no token; graphql-ws: `authorization` in
- * connection_init, else close 4401); unexpected errors are masked and logged; depth, cost and batch limits apply
- * to every transport.
+ * authenticated (HTTP: Authorization header, checked before the body is parsed; graphql-ws: `authorization` in
+ * connection_init, else close 4401), with one exception: an HTTP POST without a valid token whose JSON body (at
+ * most ANONYMOUS_BODY_LIMIT bytes, else 413) is one mutation selecting nothing but `login` (and __typename) runs
+ * as the anonymous caller (context.ts); anything else without a valid token gets 401 UNAUTHENTICATED; the
+ * GraphiQL page itself needs no token; scope failures are FORBIDDEN (access.ts); unexpected errors are masked and
+ * logged; depth, cost and batch limits apply to every transport.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { verifyBearer } from '../auth/bearer.ts';
 import type { Logger } from '../log/logger.ts';
-import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../repos/errors.ts';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, ValidationError } from '../repos/errors.ts';
 import type { Services } from '../server/services.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
-import { type AuthInfo, authenticate, type GraphQLContext } from './context.ts';
+import { ANONYMOUS, type AuthInfo, authenticate, clientOf, type GraphQLContext } from './context.ts';
 import { costLimitRule, depthLimitRule } from './limits.ts';
 import { GRAPHQL_PATH } from './path.ts';
 import { schema } from './schema.ts';
+
+/** The largest body of a request without a valid token (it can only be a `login`). */
+export const ANONYMOUS_BODY_LIMIT = 16 * 1024;
+
+/** Whether a JSON request body is one mutation selecting nothing but `login` (and __typename). */
+export function isLoginOnly(body: Buffer): boolean {
+  let req: unknown;
+  try {
+    req = JSON.parse(body.toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (!req || typeof req !== 'object' || Array.isArray(req)) return false;
+  const { query, operationName } = req as { query?: unknown; operationName?: unknown };
+  if (typeof query !== 'string') return false;
+  let doc: ReturnType<typeof parse>;
+  try {
+    doc = parse(query, { maxTokens: 2000 });
+  } catch {
+    return false;
+  }
+  const ops = doc.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const op = ops[0];
+  if (ops.length !== 1 || !op || op.operation !== 'mutation') return false;
+  if (doc.definitions.some((d) => d.kind !== Kind.OPERATION_DEFINITION && d.kind !== Kind.FRAGMENT_DEFINITION))
+    return false;
+  if (operationName !== undefined && operationName !== null && operationName !== op.name?.value) return false;
+  const names = op.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : null));
+  return names.includes('login') && names.every((n) => n === 'login' || n === '__typename');
+}
+
+/** Reads a request body of at most `limit` bytes; null when it is longer (reading stops). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (v: Buffer | null) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      resolve(v);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.pause();
+        done(null);
+      } else chunks.push(c);
+    };
+    const onEnd = () => done(Buffer.concat(chunks));
+    const onError = (e: Error) => {
+      req.off('data', onData).off('end', onEnd);
+      reject(e);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+}
+
+function sendError(res: ServerResponse, status: number, message: string, code: string, close = false): void {
+  res.writeHead(status, {
+    'content-type': 'application/graphql-response+json; charset=utf-8',
+    ...(status === 401 ? { 'www-authenticate': 'Bearer realm="mailyard"' } : {}),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
 
 function useRules(rules: ValidationRule[]): Plugin {
   return {
@@ -46,8 +112,8 @@ export function createGraphQL(services: Services, log: Logger) {
       ? {
           title: 'Mailyard GraphiQL',
           defaultQuery:
-            '# Set the header {"Authorization": "Bearer <token>"} below, then:\n{ domains { totalCount nodes { name } } }\n',
-          headers: JSON.stringify({ Authorization: 'Bearer <admin token>' }),
+            '# Log in (no token needed): mutation { login(email: "you@example.com", password: "...") { ... on Login { token } } }\n# then set the header {"Authorization": "Bearer <token>"} below, and:\n{ me { actor scopes adminDomains } }\n',
+          headers: JSON.stringify({ Authorization: 'Bearer <token>' }),
           subscriptionsProtocol: 'WS',
         }
       : false,
@@ -66,7 +132,8 @@ export function createGraphQL(services: Services, log: Logger) {
         if (
           original instanceof NotFoundError ||
           original instanceof ConflictError ||
-          original instanceof InvalidInputError
+          original instanceof InvalidInputError ||
+          original instanceof ForbiddenError
         )
           return new GraphQLError(original.message, { extensions: { code: original.code } });
         return yogaMaskError(error, message); // GraphQL's own errors pass; anything unexpected is masked
@@ -79,12 +146,13 @@ export function createGraphQL(services: Services, log: Logger) {
       error: (...a: unknown[]) =>
         log.error({ err: a[0] instanceof Error ? a[0] : undefined, args: a }, 'graphql error'),
     },
-    context: ({ request, connectionParams, auth }) => {
+    context: ({ request, req, connectionParams, auth }) => {
+      const client = clientOf(req);
       // HTTP requests were authenticated by the route handler before Yoga read them.
-      if (auth) return { ...services, auth };
+      if (auth) return { ...services, auth, client };
       const fromWs = connectionParams?.authorization ?? connectionParams?.Authorization;
       const header = typeof fromWs === 'string' ? fromWs : request.headers.get('authorization');
-      return { ...services, auth: authenticate(services, header) };
+      return { ...services, auth: authenticate(services, header), client };
     },
     plugins: [useRules(rules)],
   });
@@ -141,21 +209,30 @@ export function createGraphQL(services: Services, log: Logger) {
     yoga,
     route: {
       path: GRAPHQL_PATH,
-      handler: (req: IncomingMessage, res: ServerResponse): void => {
-        // The GraphiQL page (a browser's GET for HTML) and CORS preflights carry no token; everything else is
-        // refused before Yoga reads the body.
+      handler: async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+        // The GraphiQL page (a browser's GET for HTML) and CORS preflights carry no token; so may a `login`
+        // (below); everything else is refused before Yoga reads the body.
         const page = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
         if (page || req.method === 'OPTIONS') return void yoga(req, res, { req, res });
         const auth = verifyBearer(services, req.headers.authorization);
-        if ('error' in auth) {
-          res.writeHead(401, {
-            'content-type': 'application/graphql-response+json; charset=utf-8',
-            'www-authenticate': 'Bearer realm="mailyard"',
-          });
-          res.end(JSON.stringify({ errors: [{ message: auth.error, extensions: { code: 'UNAUTHENTICATED' } }] }));
-          return;
-        }
-        void yoga(req, res, { req, res, auth });
+        if (!('error' in auth)) return void yoga(req, res, { req, res, auth });
+        const json = (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json');
+        if (req.method !== 'POST' || !json) return sendError(res, 401, auth.error, 'UNAUTHENTICATED');
+        const tooLarge = () =>
+          sendError(
+            res,
+            413,
+            `a request without a token may only log in, in at most ${ANONYMOUS_BODY_LIMIT} bytes`,
+            'PAYLOAD_TOO_LARGE',
+            true,
+          );
+        if (Number(req.headers['content-length'] ?? 0) > ANONYMOUS_BODY_LIMIT) return tooLarge();
+        const body = await readBody(req, ANONYMOUS_BODY_LIMIT);
+        if (!body) return tooLarge();
+        if (!isLoginOnly(body)) return sendError(res, 401, auth.error, 'UNAUTHENTICATED');
+        // Yoga takes an already-read body from `req.body` (whatwg-node's node adapter) instead of the stream.
+        (req as IncomingMessage & { body?: Buffer }).body = body;
+        void yoga(req, res, { req, res, auth: ANONYMOUS });
       },
     },
     /** Completes a WebSocket upgrade request for GRAPHQL_PATH. */

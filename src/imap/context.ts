@@ -1,14 +1,13 @@
 /**
  * What an IMAP session needs from the rest of Mailyard, built once per listener. Rules: every change to mailboxes
  * and messages, and every message file read, goes through the mail store (`mail`); the index is read through
- * `index` (read-only queries); logins look up users and domains through `logins`; nothing here holds per-session
+ * `index` (read-only queries); logins go through `logins` (auth/login.ts: repositories and brute-force guard); nothing here holds per-session
  * state.
  */
+import type { LoginDeps } from '../auth/login.ts';
 import type { Config } from '../config/load.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log/logger.ts';
-import type { DomainsRepo } from '../repos/domains.ts';
-import type { UsersRepo } from '../repos/users.ts';
 import type { MailIndex, MailStore } from '../store/mailStore.ts';
 import type { TlsStore } from '../tls/store.ts';
 import type { ImapHub } from './hub.ts';
@@ -17,7 +16,7 @@ export interface ImapDeps {
   config: Config;
   mail: MailStore;
   index: MailIndex;
-  logins: { users: Pick<UsersRepo, 'get'>; domains: Pick<DomainsRepo, 'get'> };
+  logins: LoginDeps;
   bus: EventBus;
   log: Logger;
   tls: TlsStore;

@@ -21,6 +21,27 @@ export class ConflictError extends Error {
   }
 }
 
+/** A secret the caller had to prove (current password, TOTP or recovery code) did not match; nothing changed. */
+export class AuthenticationError extends Error {
+  readonly code = 'AUTHENTICATION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthenticationError';
+  }
+}
+
+/**
+ * The caller is authenticated but its scopes do not cover the target (another domain, another user, an admin
+ * operation). GraphQL code FORBIDDEN, REST 403.
+ */
+export class ForbiddenError extends Error {
+  readonly code = 'FORBIDDEN';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
 /** A single invalid input value (a ValidationError with one issue). */
 export class InvalidInputError extends Error {
   readonly code = 'BAD_USER_INPUT';

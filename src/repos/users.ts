@@ -218,6 +218,11 @@ export function createUsersRepo(db: Db, bus: EventBus) {
       return row;
     },
 
+    /** Records a successful login (no event: it changes no setting). */
+    markLogin(id: number, at = Date.now()): void {
+      db.update(users).set({ last_login_at: at }).where(eq(users.id, id)).run();
+    },
+
     setPasswordHash(email: string, passwordHash: string): void {
       const current = repo.require(email);
       db.update(users)

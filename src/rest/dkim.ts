@@ -3,12 +3,22 @@
  * CLI). GET lists the keys with the DNS records to publish; POST stages a key ({selector, key_type?, key_size?},
  * 201); POST .../{selector}/activate makes a staged key the active one; DELETE .../{selector} retires a staged or
  * retiring key. Rules: JSON field names are snake_case; errors are the shim's JSON errors (404 unknown domain or
- * selector, 409 selector in use, active key retired or a non-staged key activated, 400 naming each bad field).
+ * selector, 409 selector in use, active key retired or a non-staged key activated, 400 naming each bad field);
+ * an admin or the domain's administrators may call every route.
  */
 import type { DkimKeyInfo } from '../dkim/rotation.ts';
 import { sendJson } from '../http/server.ts';
 import type { RestContext } from './context.ts';
-import { badRequest, type FieldProblem, jsonObject, type RestRoute, readJson, route, sendError } from './http.ts';
+import {
+  type Access,
+  badRequest,
+  type FieldProblem,
+  jsonObject,
+  type RestRoute,
+  readJson,
+  route,
+  sendError,
+} from './http.ts';
 
 /** A key as REST JSON. */
 export const dkimKeyJson = (k: DkimKeyInfo) => ({
@@ -21,6 +31,8 @@ export const dkimKeyJson = (k: DkimKeyInfo) => ({
   created_at: k.createdAt === null ? null : new Date(k.createdAt).toISOString(),
 });
 
+const MANAGE: Access = { who: 'domain', target: 'path:name' };
+
 const FIELD: Record<string, string> = { selector: 'selector', keyType: 'key_type', keySize: 'key_size' };
 const toField = (p: (string | number)[]) => FIELD[String(p[0])] ?? p.join('.');
 
@@ -31,6 +43,7 @@ export function dkimRoutes(ctx: RestContext): RestRoute[] {
       'GET',
       '/api/domains/{name}/dkim',
       'List the DKIM keys of a domain with their DNS records.',
+      MANAGE,
       (_req, res, p) => {
         try {
           sendJson(res, 200, dkim.list(p.name!).map(dkimKeyJson));
@@ -43,6 +56,7 @@ export function dkimRoutes(ctx: RestContext): RestRoute[] {
       'POST',
       '/api/domains/{name}/dkim',
       'Stage a new DKIM key (published, not signing yet).',
+      MANAGE,
       async (req, res, p) => {
         try {
           const body = jsonObject(await readJson(req));
@@ -76,6 +90,7 @@ export function dkimRoutes(ctx: RestContext): RestRoute[] {
       'POST',
       '/api/domains/{name}/dkim/{selector}/activate',
       'Make a staged DKIM key the active one; the previous active key becomes retiring.',
+      MANAGE,
       (req, res, p) => {
         try {
           sendJson(res, 200, dkimKeyJson(dkim.activate(p.name!, p.selector!, ctx.actor(req))));
@@ -88,6 +103,7 @@ export function dkimRoutes(ctx: RestContext): RestRoute[] {
       'DELETE',
       '/api/domains/{name}/dkim/{selector}',
       'Retire (delete) a staged or retiring DKIM key; the active key cannot be retired.',
+      MANAGE,
       (req, res, p) => {
         try {
           sendJson(res, 200, dkimKeyJson(dkim.retire(p.name!, p.selector!, ctx.actor(req))));

@@ -1,8 +1,11 @@
 /**
  * The OpenAPI 3.1 document for the REST shim, built from the route table and the settings declaration (the
- * column and section schemas are converted from the same zod schemas that validate requests).
+ * column and section schemas are converted from the same zod schemas that validate requests). Each operation
+ * carries its route's access declaration as `x-mailyard-access` ({who, target?, totp_setup}; http.ts `Access`),
+ * and the public ones an empty `security`.
  */
 import { z } from 'zod';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwordPolicy.ts';
 import { COLUMN_SCHEMAS, SECTIONS } from '../domains/settings.ts';
 import { VERSION } from '../version.ts';
 import type { RestRoute } from './http.ts';
@@ -37,10 +40,79 @@ function securitySections() {
   return { type: 'object', properties, additionalProperties: false };
 }
 
+const str = { type: 'string' };
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
 
 const BODIES: Record<string, unknown> = {
+  'POST /api/login': {
+    type: 'object',
+    required: ['email', 'password'],
+    properties: {
+      email: { type: 'string' },
+      password: { type: 'string', description: 'The account password (app passwords are for IMAP and SMTP only).' },
+      totp_code: {
+        type: ['string', 'null'],
+        description: 'A current TOTP code or a recovery code; required when the user has TOTP on.',
+      },
+    },
+    additionalProperties: false,
+  },
+  'POST /api/tokens': {
+    type: 'object',
+    required: ['name', 'scopes'],
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 64 },
+      scopes: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', description: 'admin, domain:<name> or user:<address>; only scopes the caller holds.' },
+      },
+      expires_at: { type: ['integer', 'null'], description: 'Epoch ms in the future; omitted or null: never.' },
+    },
+    additionalProperties: false,
+  },
+  'PUT /api/users/{email}/admin-domains': {
+    type: 'object',
+    required: ['domains'],
+    properties: { domains: { type: 'array', items: { type: 'string' }, description: 'The whole list; [] for none.' } },
+    additionalProperties: false,
+  },
+  'POST /api/users/{email}/totp/confirm': {
+    type: 'object',
+    required: ['code'],
+    properties: { code: { type: 'string', description: 'The current 6-digit code of the pending secret.' } },
+    additionalProperties: false,
+  },
+  'DELETE /api/users/{email}/totp': {
+    type: 'object',
+    properties: {
+      code: {
+        type: 'string',
+        description:
+          "A current or recovery code; one who manages the user may omit it (and the body) for another's account.",
+      },
+    },
+    additionalProperties: false,
+  },
+  'POST /api/users/{email}/app-passwords': {
+    type: 'object',
+    required: ['name', 'scopes'],
+    properties: {
+      name: { type: 'string', maxLength: 64 },
+      scopes: { type: 'array', minItems: 1, items: { enum: ['imap', 'smtp'] } },
+    },
+  },
+  'POST /api/blocked-ips': {
+    type: 'object',
+    required: ['ip'],
+    properties: {
+      ip: { type: 'string' },
+      minutes: { type: ['integer', 'null'], minimum: 1, description: 'Omitted or null: permanent.' },
+      reason: { type: 'string' },
+      kind: { enum: ['block', 'allow'], default: 'block' },
+    },
+  },
   'POST /api/domains': {
     type: 'object',
     required: ['name'],
@@ -67,7 +139,7 @@ const BODIES: Record<string, unknown> = {
     required: ['email', 'password'],
     properties: {
       email: { type: 'string', format: 'email' },
-      password: { type: 'string', minLength: 8 },
+      password: { type: 'string', minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX },
       quota: { type: ['integer', 'null'], minimum: 0, description: 'Bytes; null = the domain default; 0 = unlimited.' },
       status: { enum: ['active', 'disabled', 'suspended'] },
       full_name: { type: ['string', 'null'] },
@@ -76,11 +148,24 @@ const BODIES: Record<string, unknown> = {
   'PUT /api/users/{email}': {
     type: 'object',
     properties: {
-      password: { type: 'string', minLength: 8 },
+      password: { type: 'string', minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX },
       quota: { type: ['integer', 'null'], minimum: 0 },
       status: { enum: ['active', 'disabled', 'suspended'] },
       full_name: { type: ['string', 'null'] },
     },
+  },
+  'PUT /api/users/{email}/password': {
+    type: 'object',
+    required: ['password'],
+    properties: {
+      current_password: {
+        type: 'string',
+        description:
+          'Checked when given (403 authentication_failed if wrong); required for your own password, omitted by an admin or domain administrator changing another user’s.',
+      },
+      password: { type: 'string', minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX },
+    },
+    additionalProperties: false,
   },
   'POST /api/queue/retry': {
     type: 'object',
@@ -103,6 +188,61 @@ const BODIES: Record<string, unknown> = {
 };
 
 const RESPONSES: Record<string, unknown> = {
+  'POST /api/login': {
+    type: 'object',
+    required: ['token', 'expires_at', 'totp_setup_required'],
+    properties: {
+      token: { type: 'string', description: 'The session token (mys_...), shown once: send it as Bearer.' },
+      expires_at: { type: 'integer', description: 'Epoch ms (api.session_hours after the login).' },
+      totp_setup_required: {
+        type: 'boolean',
+        description: 'The domain enforces TOTP and the user has not enrolled: only me, TOTP enrolment and logout.',
+      },
+    },
+  },
+  'POST /api/logout': { type: 'object', properties: { logged_out: { type: 'boolean' } } },
+  'GET /api/me': {
+    type: 'object',
+    properties: {
+      actor: str,
+      via: { enum: ['admin-token', 'api-token', 'session'] },
+      admin: { type: 'boolean' },
+      domains: { type: 'array', items: str, description: 'Domains the caller administers.' },
+      scopes: { type: 'array', items: str },
+      totp_setup_required: { type: 'boolean' },
+      session_id: { type: ['integer', 'null'] },
+      token_id: { type: ['integer', 'null'] },
+      user: { type: ['object', 'null'], description: 'The user the caller is (a session or a user: token).' },
+    },
+  },
+  'GET /api/users/{email}/sessions': { type: 'array', items: ref('Session') },
+  'GET /api/tokens': { type: 'array', items: ref('ApiToken') },
+  'POST /api/tokens': {
+    allOf: [ref('ApiToken'), { type: 'object', properties: { token: { type: 'string', description: 'Shown once.' } } }],
+  },
+  'GET /api/users/{email}/totp': {
+    type: 'object',
+    properties: {
+      enabled: { type: 'boolean' },
+      pending: { type: 'boolean' },
+      recovery_codes_left: { type: 'integer' },
+    },
+  },
+  'POST /api/users/{email}/totp': {
+    type: 'object',
+    properties: {
+      secret: { type: 'string', description: 'Base32, shown once.' },
+      uri: { type: 'string', description: 'otpauth://totp/...' },
+      qr_svg_data_url: { type: 'string', description: 'The URI as an SVG QR code (data:image/svg+xml;base64,...).' },
+    },
+  },
+  'POST /api/users/{email}/totp/confirm': {
+    type: 'object',
+    properties: {
+      recovery_codes: { type: 'array', items: str, description: '10 single-use codes, shown once.' },
+      user: { type: 'object' },
+    },
+  },
   'GET /api/domains': { type: 'array', items: ref('Domain') },
   'POST /api/domains': ref('Domain'),
   'GET /api/domains/{name}': ref('Domain'),
@@ -138,8 +278,9 @@ const RESPONSES: Record<string, unknown> = {
   'DELETE /api/queue': ref('QueueReport'),
 };
 
-const str = { type: 'string' };
 const QUERY: Record<string, { name: string; required?: boolean; schema: unknown; description?: string }[]> = {
+  'GET /api/users': [{ name: 'domain', schema: str, description: 'Only this domain (one the caller administers).' }],
+  'GET /api/aliases': [{ name: 'domain', schema: str, description: 'Only this domain (one the caller administers).' }],
   'GET /api/queue': [
     {
       name: 'status',
@@ -158,9 +299,15 @@ const QUERY: Record<string, { name: string; required?: boolean; schema: unknown;
 
 /** Success statuses other than the default (201 for POST, 200 otherwise). */
 const OK_STATUS: Record<string, string> = {
+  'POST /api/login': '200',
+  'POST /api/logout': '200',
+  'POST /api/users/{email}/totp/confirm': '200',
   'POST /api/queue/retry': '200',
   'POST /api/queue/{id}/retry': '200',
 };
+
+/** Bodies that may be left out. */
+const OPTIONAL_BODY = new Set(['DELETE /api/users/{email}/totp']);
 
 /** POST routes that change an existing resource rather than create one answer 200. */
 const OK_200 = new Set(['POST /api/domains/{name}/dkim/{selector}/activate']);
@@ -177,12 +324,29 @@ export function openApiDocument(routes: RestRoute[]) {
     paths[r.pattern] ??= {};
     paths[r.pattern]![r.method.toLowerCase()] = {
       summary: r.summary,
+      'x-mailyard-access': {
+        who: r.access.who,
+        ...(r.access.target ? { target: r.access.target } : {}),
+        totp_setup: r.access.totpSetup === true,
+      },
+      ...(r.access.who === 'public' ? { security: [] } : {}),
       parameters: params,
-      ...(BODIES[key] ? { requestBody: { required: true, content: json(BODIES[key]) } } : {}),
+      ...(BODIES[key] ? { requestBody: { required: !OPTIONAL_BODY.has(key), content: json(BODIES[key]) } } : {}),
       responses: {
         [ok]: { description: 'Success', content: json(RESPONSES[key] ?? { type: 'object' }) },
         '400': { description: 'Bad JSON, wrong types or values (each bad field listed)', content: json(ref('Error')) },
-        '401': { description: 'Missing or wrong bearer token', content: json(ref('Error')) },
+        '401': {
+          description:
+            r.access.who === 'public'
+              ? 'Login failed (error authentication_failed; the same for a wrong password and a blocked client)'
+              : 'Missing or wrong bearer token',
+          content: json(ref('Error')),
+        },
+        '403': {
+          description:
+            'Outside the caller’s scopes (error forbidden), or a password or code to prove did not match (error authentication_failed)',
+          content: json(ref('Error')),
+        },
         '404': { description: 'Not found', content: json(ref('Error')) },
         '409': {
           description:
@@ -227,6 +391,30 @@ export function openApiDocument(routes: RestRoute[]) {
             dns_name: { type: 'string', description: '<selector>._domainkey.<domain>' },
             dns_record: { type: 'string', description: 'The TXT record value to publish at dns_name.' },
             created_at: { type: ['string', 'null'], format: 'date-time', description: 'null for the active key.' },
+          },
+        },
+        Session: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            created_at: { type: 'integer' },
+            created_ip: { type: ['string', 'null'] },
+            user_agent: { type: ['string', 'null'] },
+            last_used_at: { type: ['integer', 'null'] },
+            expires_at: { type: 'integer' },
+            current: { type: 'boolean', description: 'The session making this request.' },
+          },
+        },
+        ApiToken: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            name: str,
+            scopes: { type: 'array', items: str },
+            created_by: { type: ['string', 'null'] },
+            created_at: { type: 'integer' },
+            last_used_at: { type: ['integer', 'null'] },
+            expires_at: { type: ['integer', 'null'] },
           },
         },
         QueueEntry: {

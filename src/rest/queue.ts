@@ -4,7 +4,7 @@
  * {ids}|{queue_id}|{all: true} or POST /{id}/retry; DELETE /{id} or DELETE ?queue_id=. Rules: the same queue
  * service as GraphQL (queue/admin.ts); a bad parameter is a 400 naming it; an unknown id or queue id is a 404 and
  * changes nothing; when every selected entry was refused (being sent, or for retry not queued/deferred) the
- * answer is 409 with the same report; times are epoch milliseconds, as elsewhere in this API.
+ * answer is 409 with the same report; times are epoch milliseconds, as elsewhere in this API; admin-only.
  */
 import type { ServerResponse } from 'node:http';
 import { sendJson } from '../http/server.ts';
@@ -13,9 +13,19 @@ import { queueSelection } from '../queue/selection.ts';
 import type { QueueChangeResult, QueueFilter, QueueStatus } from '../repos/queue.ts';
 import { QUEUE_STATUSES } from '../repos/rows.ts';
 import type { RestContext } from './context.ts';
-import { badRequest, type FieldProblem, jsonObject, type RestRoute, readJson, route, sendError } from './http.ts';
+import {
+  type Access,
+  badRequest,
+  type FieldProblem,
+  jsonObject,
+  type RestRoute,
+  readJson,
+  route,
+  sendError,
+} from './http.ts';
 
 export const QUEUE_LIST_MAX = 1000;
+const ADMIN: Access = { who: 'admin' };
 
 const reportJson = (r: QueueChangeResult) => ({
   affected: r.affected,
@@ -96,6 +106,7 @@ export function queueRoutes(ctx: RestContext): RestRoute[] {
       'GET',
       '/api/queue',
       'List queue entries (?status=queued,deferred&domain=&sender=&recipient=&queue_id=&limit=&after=).',
+      ADMIN,
       (_req, res, _p, url) => {
         try {
           const { limit, after, ...filter } = listQuery(url);
@@ -111,17 +122,23 @@ export function queueRoutes(ctx: RestContext): RestRoute[] {
         }
       },
     ),
-    route('GET', '/api/queue/summary', 'Entries queued, deferred, being sent; the oldest one’s age.', (_q, res) => {
-      const s = repos.queue.summary();
-      sendJson(res, 200, {
-        queued: s.queued,
-        deferred: s.deferred,
-        sending: s.sending,
-        oldest_at: s.oldestAt,
-        oldest_age_seconds: s.oldestAt === null ? null : Math.max(0, Math.floor((Date.now() - s.oldestAt) / 1000)),
-      });
-    }),
-    route('GET', '/api/queue/{id}', 'Show one queue entry.', (_req, res, p) => {
+    route(
+      'GET',
+      '/api/queue/summary',
+      'Entries queued, deferred, being sent; the oldest one’s age.',
+      ADMIN,
+      (_q, res) => {
+        const s = repos.queue.summary();
+        sendJson(res, 200, {
+          queued: s.queued,
+          deferred: s.deferred,
+          sending: s.sending,
+          oldest_at: s.oldestAt,
+          oldest_age_seconds: s.oldestAt === null ? null : Math.max(0, Math.floor((Date.now() - s.oldestAt) / 1000)),
+        });
+      },
+    ),
+    route('GET', '/api/queue/{id}', 'Show one queue entry.', ADMIN, (_req, res, p) => {
       try {
         const row = repos.queue.get(rowId(p.id!));
         if (!row) return sendJson(res, 404, { error: 'not_found', message: `queue entry "${p.id}" not found` });
@@ -134,6 +151,7 @@ export function queueRoutes(ctx: RestContext): RestRoute[] {
       'POST',
       '/api/queue/retry',
       'Make queued or deferred entries due now: {"ids": [..]} | {"queue_id": ".."} | {"all": true}.',
+      ADMIN,
       async (req, res) => {
         try {
           const body = jsonObject(await readJson(req));
@@ -162,7 +180,7 @@ export function queueRoutes(ctx: RestContext): RestRoute[] {
         }
       },
     ),
-    route('POST', '/api/queue/{id}/retry', 'Make one queued or deferred entry due now.', (req, res, p) => {
+    route('POST', '/api/queue/{id}/retry', 'Make one queued or deferred entry due now.', ADMIN, (req, res, p) => {
       try {
         sendReport(res, queue.retry(ctx.actor(req), { ids: [rowId(p.id!)] }), 'retry');
       } catch (e) {
@@ -173,6 +191,7 @@ export function queueRoutes(ctx: RestContext): RestRoute[] {
       'DELETE',
       '/api/queue/{id}',
       'Remove one entry (no bounce); 409 while it is being sent.',
+      ADMIN,
       async (req, res, p) => {
         try {
           sendReport(res, await queue.delete(ctx.actor(req), { ids: [rowId(p.id!)] }), 'delete');
@@ -185,6 +204,7 @@ export function queueRoutes(ctx: RestContext): RestRoute[] {
       'DELETE',
       '/api/queue',
       'Remove every recipient of a message (?queue_id=); entries being sent are refused.',
+      ADMIN,
       async (req, res, _p, url) => {
         try {
           const problems: FieldProblem[] = [];

@@ -6,8 +6,14 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { createAppPasswordService } from '../accounts/appPasswords.ts';
 import { createAccountService } from '../accounts/service.ts';
+import { createSessionService } from '../accounts/sessions.ts';
+import { createTotpService } from '../accounts/totp.ts';
 import { type AdminToken, resolveAdminToken } from '../auth/adminToken.ts';
+import { createBruteForceGuard } from '../auth/bruteForce.ts';
+import { createIpAccess } from '../auth/ipAccess.ts';
+import type { LoginDeps } from '../auth/login.ts';
 import { deriveKey, loadServerSecret } from '../auth/serverSecret.ts';
 import type { Config } from '../config/load.ts';
 import { closeDatabase, type Db, dbOptions, migrate, openDatabase, probe } from '../db/client.ts';
@@ -104,24 +110,6 @@ export async function startMailyard(
       );
     const adminToken = resolveAdminToken(config);
 
-    const services: Services = {
-      repos,
-      bus,
-      config,
-      adminToken: adminToken.token,
-      domains: createDomainService(repos),
-      accounts: createAccountService(repos),
-      dkim: createDkimRotation(repos),
-      queue: createQueueAdmin(repos, log),
-    };
-    // The GraphQL implementation loads once the listeners are up, so that it does not delay them; /graphql
-    // requests wait for it meanwhile (graphql/endpoint.ts).
-    let loadGraphQL!: () => void;
-    const graphqlLoading = new Promise<void>((go) => (loadGraphQL = go))
-      .then(() => import('../graphql/server.ts'))
-      .then((m) => m.createGraphQL(services, log));
-    const graphql = deferredGraphQL(graphqlLoading);
-    const rest = createRest(services);
     const mail = createMailStore({ mailDir: config.storage.mail_dir, repos, log });
     const dns = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout * 1000 });
     const policy = createInboundPolicy({ config, repos, log, now: opts.now });
@@ -173,12 +161,52 @@ export async function startMailyard(
         return key ? signMessage(path, [key]) : Promise.resolve('');
       },
     };
-    const submission = { config, mail, repos, counters: policy.counters, log, dkim, now: opts.now };
+    const totp = createTotpService(repos, {
+      key: () => deriveKey(loadServerSecret(config.dataDir), 'totp'),
+      issuer: config.server.hostname,
+      now: opts.now,
+    });
+    const guard = createBruteForceGuard({ repos, counters: policy.counters, bus, log, now: opts.now });
+    const stopGuardCleanup = guard.startCleanup([
+      { name: 'API sessions', run: () => repos.sessions.cleanup((opts.now ?? Date.now)()) },
+    ]);
+    const logins: LoginDeps = {
+      users: repos.users,
+      domains: repos.domains,
+      appPasswords: repos.appPasswords,
+      guard,
+      secondFactor: totp,
+      bus,
+      warn: (msg, detail) => log.warn(detail, msg),
+    };
+    const services: Services = {
+      repos,
+      bus,
+      config,
+      adminToken: adminToken.token,
+      domains: createDomainService(repos),
+      accounts: createAccountService(repos),
+      totp,
+      sessions: createSessionService({ repos, logins, sessionHours: config.api.session_hours, now: opts.now, log }),
+      appPasswords: createAppPasswordService(repos),
+      ipAccess: createIpAccess(repos),
+      dkim: createDkimRotation(repos),
+      queue: createQueueAdmin(repos, log),
+    };
+    // The GraphQL implementation loads once the listeners are up, so that it does not delay them; /graphql
+    // requests wait for it meanwhile (graphql/endpoint.ts).
+    let loadGraphQL!: () => void;
+    const graphqlLoading = new Promise<void>((go) => (loadGraphQL = go))
+      .then(() => import('../graphql/server.ts'))
+      .then((m) => m.createGraphQL(services, log));
+    const graphql = deferredGraphQL(graphqlLoading);
+    const rest = createRest(services);
+    const submission = { config, mail, repos, logins, counters: policy.counters, log, dkim, now: opts.now };
     const imap = {
       config,
       mail,
       index: mail.index,
-      logins: repos,
+      logins,
       bus,
       log: log.child({ proto: 'imap' }),
       tls,
@@ -275,6 +303,7 @@ export async function startMailyard(
           const graceMs = config.server.shutdown_timeout * 1000;
           log.info({ graceMs }, 'shutting down: no new connections, waiting for in-flight transactions');
           clearInterval(pruneTimer);
+          stopGuardCleanup();
           policy.close();
           tls.close();
           await Promise.all([...listeners.map((l) => l.stop(graceMs)), worker.stop(graceMs)]);

@@ -150,11 +150,12 @@ export const REPLIES = {
     text: 'Too many errors, closing connection',
     reason: 'too_many_errors',
   }),
-  /** RFC 4954 6: a wrong password, an unknown user, a disabled user or domain (all told the same). */
-  authFailed: (): Reply => ({
+  /** RFC 4954 6: a wrong password, an unknown user, a disabled user or domain, a blocked client (all told the same);
+   * `text` only when only an app password may log in (auth/login.ts). */
+  authFailed: (text = 'Authentication credentials invalid'): Reply => ({
     code: 535,
     enhanced: '5.7.8',
-    text: 'Authentication credentials invalid',
+    text,
     reason: 'auth_failed',
   }),
   /** AUTH on a plaintext connection of a STARTTLS port (RFC 4954 4, RFC 5248: 5.7.11). */

@@ -3,7 +3,10 @@
  * smtp-server handlers of those listeners. Rules:
  * - AUTH PLAIN and LOGIN only (PLAIN with an authorization identity other than the login is refused), and only over TLS (allowInsecureAuth off: EHLO before STARTTLS lists no AUTH, AUTH
  *   then gets 538). The login is src/auth/login.ts's; any failure (wrong password, unknown user, disabled user or
- *   domain) is 535 5.7.8 and a log line `authentication failed` with ip, username and the reason. Failed attempts
+ *   domain, a blocked client: bruteForce.ts) is 535 5.7.8 `Authentication credentials invalid` (or login.ts's client
+ *   text, when only an app password may log in), after the same delay as an IMAP failure (login.ts's
+ *   failureDelayMs, by failures in the session), and a log line `authentication failed` with ip, username and the
+ *   reason (`blocked` for a blocked client). Failed attempts
  *   count per client address against ratelimit_auth_per_ip of the attempted username's domain (`_default` for an
  *   unknown domain): past it, AUTH gets 454 4.7.0 and `rate_limit_exceeded` (policy/submissionLimits.ts).
  * - MAIL/RCPT/DATA before AUTH: 530 5.7.0. At MAIL the user and their domain are checked again (disabled since AUTH
@@ -29,8 +32,9 @@
  *   (origin 'submission'). Refusals are log lines (`message rejected` with the reason), not delivery events.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
-import { type AuthUser, checkLogin } from '../auth/login.ts';
+import { type AuthUser, checkLogin, failureDelayMs, type LoginDeps } from '../auth/login.ts';
 import type { Config } from '../config/load.ts';
 import { LOG_EVENTS, type Logger } from '../log/logger.ts';
 import { isForgedAuthResults } from '../policy/authResults.ts';
@@ -58,8 +62,10 @@ export interface SubmissionDeps {
   config: Config;
   /** Spools, checks quotas and delivers: the mail store. */
   mail: MailStore;
-  /** Logins, sender ownership, recipient resolution. */
+  /** Sender ownership, recipient resolution. */
   repos: Pick<Repos, 'users' | 'domains' | 'aliases'>;
+  /** What AUTH logs in through (auth/login.ts: repositories and brute-force guard). */
+  logins: LoginDeps;
   /** The rate-limit counters (shared with the MX's policy, which sweeps them). */
   counters: Counters;
   log: Logger;
@@ -75,6 +81,7 @@ type Accepted = Extract<Resolution, { ok: true }>;
 interface SessionState {
   accepted: Map<string, Accepted>;
   errors: number;
+  authFailures: number;
 }
 
 const userOf = (session: SMTPServerSession): AuthUser | null => (session.user as AuthUser | undefined) ?? null;
@@ -87,7 +94,7 @@ export function submissionHandlers(deps: SubmissionDeps): Partial<SMTPServerOpti
   const state = (s: SMTPServerSession) => {
     let st = sessions.get(s.id);
     if (!st) {
-      st = { accepted: new Map(), errors: 0 };
+      st = { accepted: new Map(), errors: 0, authFailures: 0 };
       sessions.set(s.id, st);
     }
     return st;
@@ -156,11 +163,14 @@ export function submissionHandlers(deps: SubmissionDeps): Partial<SMTPServerOpti
           auth.authzid.toLowerCase() !== auth.authcid.toLowerCase();
         const r = proxy
           ? { error: `authorization identity ${auth.authzid} differs` }
-          : await checkLogin(repos, username, auth.password ?? '', { protocol: 'smtp', ip });
+          : await checkLogin(deps.logins, username, auth.password ?? '', { protocol: 'smtp', ip });
         if ('error' in r) {
           await limits.authFailed(ip, rules);
+          const st = state(session);
+          st.authFailures++;
           log.info({ ip, username, reason: r.error, method: auth.method }, LOG_EVENTS.authFailed);
-          return cb(replyError(REPLIES.authFailed()));
+          await sleep(failureDelayMs(st.authFailures));
+          return cb(replyError(REPLIES.authFailed('reply' in r ? r.reply : undefined)));
         }
         log.info({ ip, user: r.user.email, method: auth.method, session: session.id }, 'smtp login');
         cb(null, { user: r.user });

@@ -48,7 +48,7 @@ test('createUser: the password is stored as a verifiable scrypt hash only; field
 test('createUser: password length, quota, status and name are checked together, before anything is written', async (t) => {
   const { repos, accounts, audit } = setup(t);
   const cases: [string, Parameters<typeof accounts.createUser>[3], string[][]][] = [
-    ['x'.repeat(PASSWORD_MIN - 1), {}, [['password', 'must be at least 8 characters']]],
+    ['x'.repeat(PASSWORD_MIN - 1), {}, [['password', 'must be at least 10 characters']]],
     ['x'.repeat(PASSWORD_MAX + 1), {}, [['password', 'must be at most 1024 characters']]],
     ['long enough', { quota: -1 }, [['quota', 'must be a whole number of bytes, 0 or more (0 = unlimited)']]],
     ['long enough', { quota: 1.5 }, [['quota', 'must be a whole number of bytes, 0 or more (0 = unlimited)']]],
@@ -58,7 +58,7 @@ test('createUser: password length, quota, status and name are checked together, 
       'short',
       { quota: -5, status: 'x' as never },
       [
-        ['password', 'must be at least 8 characters'],
+        ['password', 'must be at least 10 characters'],
         ['quota', 'must be a whole number of bytes, 0 or more (0 = unlimited)'],
         ['status', 'must be one of active, disabled, suspended'],
       ],
@@ -109,7 +109,7 @@ test('setPassword: the new password verifies, the old one no longer; a short one
   await accounts.createUser('alice', 'bob@example.com', 'correct horse');
   const before = repos.users.get('bob@example.com')!.password_hash;
   await assert.rejects(accounts.setPassword('bob', 'bob@example.com', 'short'), (e) => {
-    assert.deepEqual(issuesOf(e), [['password', 'must be at least 8 characters']]);
+    assert.deepEqual(issuesOf(e), [['password', 'must be at least 10 characters']]);
     return true;
   });
   assert.equal(repos.users.get('bob@example.com')!.password_hash, before);

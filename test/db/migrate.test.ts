@@ -13,6 +13,7 @@ const EXPECTED_TABLES = [
   'blocked_ips',
   'delivery_events',
   'dkim_keys',
+  'domain_admins',
   'domains',
   'greylist',
   'mailbox_expunges',
@@ -21,6 +22,8 @@ const EXPECTED_TABLES = [
   'mta_sts_policies',
   'outbound_queue',
   'rate_limit_counters',
+  'recovery_codes',
+  'sessions',
   'users',
 ];
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gql, wsClient, wsSubscribe } from '../helpers/graphql.ts';
+import { gql, ok, wsClient, wsSubscribe } from '../helpers/graphql.ts';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { startTestServer } from '../helpers/server.ts';
 
 test('no token, a malformed header or a wrong token: HTTP 401 with a GraphQL error coded UNAUTHENTICATED', async (t) => {
@@ -21,6 +22,101 @@ test('no token, a malformed header or a wrong token: HTTP 401 with a GraphQL err
   const ok = await gql(api, '{ domains { totalCount } }');
   assert.equal(ok.status, 200);
   assert.deepEqual(ok.data, { domains: { totalCount: 0 } });
+});
+
+const LOGIN = (extra = '') => ({
+  query: `mutation($e: String!, $p: String!) { login(email: $e, password: $p) {
+    __typename ... on Login { token user { email } } ... on AuthenticationError { message } } ${extra} }`,
+  variables: { e: 'ann@example.com', p: TEST_PASSWORD },
+});
+
+async function post(api: string, body: string | ReadableStream, headers: Record<string, string> = {}) {
+  const res = await fetch(`${api}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+    ...(typeof body === 'string' ? {} : { duplex: 'half' }),
+  } as RequestInit);
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+test('without a token only a login-only operation runs (as nobody); anything else is 401; a large body is 413', async (t) => {
+  const { api, app } = await startTestServer(t);
+  await ok(api, 'mutation { createDomain(name: "example.com") { __typename } }');
+  await app.services.accounts.createUser('t', 'ann@example.com', TEST_PASSWORD);
+
+  const good = await post(api, JSON.stringify(LOGIN()));
+  assert.equal(good.status, 200);
+  assert.equal(good.body.data.login.__typename, 'Login');
+  assert.equal(good.body.data.login.user.email, 'ann@example.com', 'login grants reading its own user');
+  const token = good.body.data.login.token as string;
+  assert.match(token, /^mys_/);
+  assert.equal((await gql(api, '{ me { user { email } } }', undefined, token)).data.me.user.email, 'ann@example.com');
+  // With __typename beside it, under an operation name, or with a stale token in the header: still a login.
+  assert.equal((await post(api, JSON.stringify(LOGIN('__typename')))).status, 200);
+  const named = LOGIN();
+  assert.equal(
+    (
+      await post(
+        api,
+        JSON.stringify({ ...named, query: named.query.replace('mutation(', 'mutation In('), operationName: 'In' }),
+      )
+    ).status,
+    200,
+  );
+  assert.equal((await post(api, JSON.stringify(LOGIN()), { authorization: 'Bearer mys_expired' })).status, 200);
+  // Anything more than login: refused before it runs.
+  const refused = [
+    JSON.stringify(LOGIN('createDomain(name: "evil.example") { __typename }')),
+    JSON.stringify({ query: '{ __typename }' }),
+    JSON.stringify({ query: '{ domains { totalCount } }' }),
+    JSON.stringify({
+      query: 'mutation { ...F } fragment F on Mutation { createDomain(name: "evil.example") { __typename } }',
+    }),
+    JSON.stringify({
+      ...LOGIN(),
+      query: `${LOGIN().query} query Other { domains { totalCount } }`,
+      operationName: 'Other',
+    }),
+    JSON.stringify([LOGIN()]),
+    'not json',
+  ];
+  for (const body of refused) {
+    const r = await post(api, body);
+    assert.equal(r.status, 401, body);
+    assert.equal(r.body.errors[0].extensions.code, 'UNAUTHENTICATED');
+  }
+  const get = await fetch(`${api}/graphql?query=${encodeURIComponent(LOGIN().query)}`);
+  assert.equal(get.status, 401);
+  assert.equal(app.repos.domains.get('evil.example'), undefined);
+
+  // Nested fields of the login answer still need scopes: the user's domain is not the user's to read.
+  const nested = await post(
+    api,
+    JSON.stringify({
+      ...LOGIN(),
+      query: LOGIN().query.replace('user { email }', 'user { email domain { name users { totalCount } } }'),
+    }),
+  );
+  assert.equal(nested.body.errors[0].extensions.code, 'FORBIDDEN');
+
+  // 16 KiB at most, whether the length is declared or streamed.
+  const big = JSON.stringify({ ...LOGIN(), variables: { e: 'ann@example.com', p: 'x'.repeat(17 * 1024) } });
+  const tooLarge = await post(api, big);
+  assert.equal(tooLarge.status, 413);
+  assert.equal(tooLarge.body.errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
+  const stream = new ReadableStream({
+    start(c) {
+      for (let i = 0; i < 5; i++) c.enqueue(new TextEncoder().encode(' '.repeat(4096)));
+      c.enqueue(new TextEncoder().encode(JSON.stringify(LOGIN())));
+      c.close();
+    },
+  });
+  assert.equal((await post(api, stream)).status, 413);
+  // Under the limit (padding included) it is read and runs.
+  const padded = `${' '.repeat(12 * 1024)}${JSON.stringify(LOGIN())}`;
+  assert.equal((await post(api, padded)).body.data.login.__typename, 'Login');
 });
 
 test('API tokens stored in the database authenticate; revoked ones do not; the actor is audited', async (t) => {

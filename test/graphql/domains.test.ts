@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { test } from 'node:test';
 import { gql, ok } from '../helpers/graphql.ts';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { startTestServer } from '../helpers/server.ts';
 
 const DOMAIN_FIELDS = `
@@ -223,7 +224,7 @@ test('updateDomain changes general fields; deleteDomain refuses while users exis
   assert.equal(d.maxUsers, 3);
   assert.equal(d.catchallEmail, 'all@gen.example');
   assert.equal(d.greylist.enabled, false);
-  await app.services.accounts.createUser('test', 'u@gen.example', 'password123');
+  await app.services.accounts.createUser('test', 'u@gen.example', TEST_PASSWORD);
   const refused = await ok(api, `mutation { deleteDomain(name: "gen.example") { ${DELETE_FIELDS} } }`);
   assert.equal(refused.deleteDomain.__typename, 'ConflictError');
   assert.match(refused.deleteDomain.message, /still has 1 user/);

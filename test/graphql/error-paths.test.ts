@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ok } from '../helpers/graphql.ts';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { startTestServer } from '../helpers/server.ts';
 
 const E = `__typename ... on ValidationError { fieldErrors { path message } } ... on NotFoundError { entity key } ... on ConflictError { message }`;
@@ -32,7 +33,7 @@ test('error paths of updateDomain, updateDefaultTemplate, updateUser and deleteA
 
   const nu = await ok(api, `mutation { updateUser(email: "ghost@example.com", input: { quota: 1 }) { ${E} } }`);
   assert.deepEqual([nu.updateUser.__typename, nu.updateUser.entity], ['NotFoundError', 'user']);
-  await app.services.accounts.createUser('test', 'a@example.com', 'password123');
+  await app.services.accounts.createUser('test', 'a@example.com', TEST_PASSWORD);
   const bq = await ok(api, `mutation { updateUser(email: "a@example.com", input: { quota: -5 }) { ${E} } }`);
   assert.deepEqual(
     bq.updateUser.fieldErrors.map((e: any) => e.path),

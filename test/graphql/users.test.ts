@@ -57,7 +57,7 @@ test('createUser errors: short password and bad address (with paths), unknown do
   const { api, app } = await withDomain(t);
   const short = await ok(api, CREATE, { i: { email: 'a@example.com', password: 'short' } });
   assert.deepEqual(short.createUser.fieldErrors, [
-    { path: ['input', 'password'], message: 'must be at least 8 characters' },
+    { path: ['input', 'password'], message: 'must be at least 10 characters' },
   ]);
   const bad = await ok(api, CREATE, { i: { email: 'not an address', password: 'long enough' } });
   assert.deepEqual(

@@ -5,10 +5,11 @@
  */
 import { execFile } from 'node:child_process';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 
 /** /usr/bin/python3 explicitly: `python3` on PATH may be a pyenv build. */
 export const PYTHON = '/usr/bin/python3';
-export const PASSWORD = 'password123';
+export const PASSWORD = TEST_PASSWORD;
 
 export interface RunResult {
   code: number;

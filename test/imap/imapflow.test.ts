@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ImapFlow } from 'imapflow';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { message } from '../helpers/smtp.ts';
 import { assertRelative } from '../helpers/wait.ts';
 import { flow, idleWatch } from './clients.ts';
@@ -24,7 +25,7 @@ test('a Thunderbird-like session with imapflow', async (t) => {
     port: s.ports.imaps,
     secure: true,
     tls: { rejectUnauthorized: false },
-    auth: { user: 'bob@example.com', pass: 'password123' },
+    auth: { user: 'bob@example.com', pass: TEST_PASSWORD },
     logger: watch.logger,
   });
   await flow.connect();

@@ -2,6 +2,7 @@
 // line length and literal size; other sessions are unaffected, including by a client that never reads.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { assertRelative, waitUntil } from '../helpers/wait.ts';
 import { imapServer } from './setup.ts';
 
@@ -92,9 +93,9 @@ test('commands in the wrong state are BAD; pipelined commands run in order', asy
   const c = await s.raw();
   assert.match((await c.cmd('SELECT INBOX')).tagged, /BAD .*before authentication/);
   assert.match((await c.cmd('FETCH 1 FLAGS')).tagged, /BAD /);
-  await c.login('bob@example.com', 'password123');
+  await c.login('bob@example.com', TEST_PASSWORD);
   assert.match((await c.cmd('FETCH 1 FLAGS')).tagged, /BAD .*without a selected mailbox/);
-  assert.match((await c.cmd('LOGIN bob@example.com password123')).tagged, /BAD /);
+  assert.match((await c.cmd(`LOGIN bob@example.com ${TEST_PASSWORD}`)).tagged, /BAD /);
   c.write('p1 SELECT INBOX\r\np2 CREATE Pipe\r\np3 STATUS Pipe (MESSAGES)\r\np4 NOOP\r\n');
   const r = await c.until('p4');
   assert.match(r.raw, /p1 OK \[READ-WRITE\][\s\S]*p2 OK[\s\S]*\* STATUS "Pipe" \(MESSAGES 0\)[\s\S]*p3 OK/);
@@ -159,7 +160,7 @@ test('hostile patterns and connection churn: LIST globs stay linear, STARTTLS an
   // A client that drops while its LOGIN is being checked does not keep the user's only session slot.
   for (let i = 0; i < 3; i++) {
     const x = await s.raw();
-    x.write('l1 LOGIN bob@example.com password123\r\n');
+    x.write(`l1 LOGIN bob@example.com ${TEST_PASSWORD}\r\n`);
     x.close();
   }
   // Their password checks finish and their slots are released: log in as soon as that has happened (deadline).
@@ -167,7 +168,7 @@ test('hostile patterns and connection churn: LIST globs stay linear, STARTTLS an
   const ok = await waitUntil(
     async () => {
       const y = await s.raw();
-      const r = await y.cmd('LOGIN bob@example.com password123');
+      const r = await y.cmd(`LOGIN bob@example.com ${TEST_PASSWORD}`);
       if (/ OK /.test(r.tagged)) return y;
       refused = r.tagged;
       y.close();

@@ -1,7 +1,8 @@
-// An IMAP test server: the SMTP test server (example.com: bob, carol; other.example: dave; password123) plus
+// An IMAP test server: the SMTP test server (example.com: bob, carol; other.example: dave; TEST_PASSWORD) plus
 // helpers to deliver mail over real SMTP and to open raw IMAP connections.
 import type { Topics } from '../../src/events/topics.ts';
 import { RawImap } from '../helpers/imap.ts';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { message, RawSmtp } from '../helpers/smtp.ts';
 import { mailServer } from '../smtp/setup.ts';
 
@@ -14,7 +15,7 @@ export async function imapServer(t: { after(fn: () => unknown): void }, over: Re
   const raw = async (opts: { tls?: boolean; login?: string } = {}) => {
     const c = await RawImap.connect(opts.tls ? s.ports.imaps : s.ports.imap, { tls: opts.tls });
     clients.push(c);
-    if (opts.login) await c.login(opts.login, 'password123');
+    if (opts.login) await c.login(opts.login, TEST_PASSWORD);
     return c;
   };
   /** Delivers a message over SMTP (MX port) and resolves after the 250. */

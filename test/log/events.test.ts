@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import { startMailyard } from '../../src/server/app.ts';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { testConfigFile } from '../helpers/server.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 
@@ -26,7 +27,7 @@ async function loggedServer(t: { after(fn: () => unknown): void }, over: Record<
   const app = await startMailyard(config, { log: pino({ level: 'info' }, sink) });
   t.after(() => app.stop());
   await app.services.domains.create('test', 'example.com', true);
-  await app.services.accounts.createUser('test', 'bob@example.com', 'password123');
+  await app.services.accounts.createUser('test', 'bob@example.com', TEST_PASSWORD);
   return { ports, lines };
 }
 

@@ -5,6 +5,7 @@
 import type { TestContext } from 'node:test';
 import { startDnsmasq } from '../helpers/dnsmasq.ts';
 import { capturedLog } from '../helpers/logLines.ts';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { type RemoteMx, startRemoteMx } from '../helpers/remoteMx.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { ehlo } from '../helpers/smtp.ts';
@@ -41,7 +42,7 @@ export async function outboundServer(
   );
   const { domains, accounts } = s.app.services;
   await domains.create('test', 'example.com', true);
-  for (const u of ['bob@example.com', 'carol@example.com']) await accounts.createUser('test', u, 'password123');
+  for (const u of ['bob@example.com', 'carol@example.com']) await accounts.createUser('test', u, TEST_PASSWORD);
   accounts.createAlias('test', 'fwd@example.com', ['partner@remote.example']);
   accounts.createAlias('test', 'team@example.com', ['one@remote.example', 'two@remote.example', 'bob@example.com']);
 

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import nodemailer from 'nodemailer';
 import { dkimpyVerify, needDkimpy, txtRecordLine } from '../helpers/dkimpy.ts';
 import { startDnsmasq } from '../helpers/dnsmasq.ts';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -27,10 +28,10 @@ test('A submits over 587 and 465 to a user of B and a local user: both arrive; B
     queue: { mta_sts: false },
   });
   await a.app.services.domains.create('test', 'a.test', true);
-  await a.app.services.accounts.createUser('test', 'alice@a.test', 'password123');
-  await a.app.services.accounts.createUser('test', 'carol@a.test', 'password123');
+  await a.app.services.accounts.createUser('test', 'alice@a.test', TEST_PASSWORD);
+  await a.app.services.accounts.createUser('test', 'carol@a.test', TEST_PASSWORD);
   await b.app.services.domains.create('test', 'b.test', true);
-  await b.app.services.accounts.createUser('test', 'bob@b.test', 'password123');
+  await b.app.services.accounts.createUser('test', 'bob@b.test', TEST_PASSWORD);
   const security = { clamav: { enabled: false }, spam: { enabled: false }, greylist: { enabled: false } };
   const put = await fetch(`${b.api}/api/domains/b.test/security`, {
     method: 'PUT',
@@ -64,7 +65,7 @@ test('A submits over 587 and 465 to a user of B and a local user: both arrive; B
   );
   if (!dns) return;
 
-  const auth = { user: 'alice@a.test', pass: 'password123' };
+  const auth = { user: 'alice@a.test', pass: TEST_PASSWORD };
   const tls = { rejectUnauthorized: false };
   const on587 = nodemailer.createTransport({
     host: '127.0.0.1',

@@ -135,7 +135,7 @@ test('users and aliases: create, read, update (password, quota, status), delete;
   assert.equal(bad.status, 400);
   assert.deepEqual(bad.body.fields.map((f: any) => f.field).sort(), ['color', 'quota']);
   const weak = await call(api, 'POST', '/api/users', { email: 'a@example.com', password: 'short' });
-  assert.deepEqual(weak.body.fields, [{ field: 'password', message: 'must be at least 8 characters' }]);
+  assert.deepEqual(weak.body.fields, [{ field: 'password', message: 'must be at least 10 characters' }]);
   const created = await call(api, 'POST', '/api/users', {
     email: 'a@example.com',
     password: 'long enough',

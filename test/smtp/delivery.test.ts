@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import nodemailer from 'nodemailer';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { ehlo, message, RawSmtp } from '../helpers/smtp.ts';
 import { unavailable } from '../helpers/tools.ts';
 import { mailServer } from './setup.ts';
@@ -209,7 +210,7 @@ test('a mailbox on another filesystem gets a copy of the file (no hard link acro
 test('nodemailer over STARTTLS (required), 8-bit body and a UTF-8 address (SMTPUTF8) with an IDN domain', async (t) => {
   const { app, ports, inbox } = await mailServer(t);
   await app.services.domains.create('test', 'bücher.example', true);
-  await app.services.accounts.createUser('test', 'jörg@bücher.example', 'password123');
+  await app.services.accounts.createUser('test', 'jörg@bücher.example', TEST_PASSWORD);
   const tr = nodemailer.createTransport({
     host: '127.0.0.1',
     port: ports.relay,

@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { dovecotMissing, writeDovecotConf } from '../helpers/dovecot.ts';
 import { RawImap } from '../helpers/imap.ts';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { freePort } from '../helpers/ports.ts';
 import { ehlo, message } from '../helpers/smtp.ts';
 import { tmpDir } from '../helpers/tmp.ts';
@@ -46,7 +47,7 @@ test('Dovecot configured on the Mailyard mail_dir lists and fetches the delivere
   // Flags, keywords and a folder made through Mailyard's IMAP must be what Dovecot sees on the same Maildir.
   const m = await RawImap.connect(ports.imap);
   t.after(() => m.close());
-  await m.login('bob@example.com', 'password123');
+  await m.login('bob@example.com', TEST_PASSWORD);
   await m.cmd('SELECT INBOX');
   assert.match((await m.cmd('STORE 1 +FLAGS (\\Seen $Label1 Project-X)')).tagged, /OK/);
   assert.match((await m.cmd('STORE 2 +FLAGS (\\Flagged)')).tagged, /OK/);
@@ -127,7 +128,7 @@ test('Dovecot configured on the Mailyard mail_dir lists and fetches the delivere
   assert.ok(!readFileSync(join(userRoot, 'cur', written[0]!)).includes('\r\n'), 'Dovecot stores bare LFs');
   const m2 = await RawImap.connect(ports.imap);
   t.after(() => m2.close());
-  await m2.login('bob@example.com', 'password123');
+  await m2.login('bob@example.com', TEST_PASSWORD);
   assert.match((await m2.cmd('SELECT INBOX')).raw, /\* 4 EXISTS/);
   const f = await m2.cmd('FETCH 4 (UID FLAGS RFC822.SIZE BODY.PEEK[])');
   const text = f.raw;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { ehlo, message, RawSmtp } from '../helpers/smtp.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { mailServer } from './setup.ts';
@@ -79,7 +80,7 @@ test('recipient lookups are cached, and every change through the API reaches the
   const { app, ports, inbox } = await mailServer(t);
   const { accounts, domains } = app.services;
   await domains.create('test', 'bücher.example', true);
-  await accounts.createUser('test', 'jörg@bücher.example', 'password123');
+  await accounts.createUser('test', 'jörg@bücher.example', TEST_PASSWORD);
   const c = await ehlo(ports.relay);
   t.after(() => c.close());
   const rcpt = async (a: string) => {
@@ -98,7 +99,7 @@ test('recipient lookups are cached, and every change through the API reaches the
   const before = inbox('carol@example.com').box.id;
   accounts.deleteUser('test', 'carol@example.com');
   assert.equal(await rcpt('carol@example.com'), 550);
-  await accounts.createUser('test', 'carol@example.com', 'password123');
+  await accounts.createUser('test', 'carol@example.com', TEST_PASSWORD);
   assert.notEqual(inbox('carol@example.com').box.id, before);
   assert.equal((await c.send('a@remote.example', ['carol@example.com'], message('again'))).data?.code, 250);
   assert.deepEqual(
@@ -117,7 +118,7 @@ test('recipient lookups are cached, and every change through the API reaches the
   assert.equal(await rcpt('dave@other.example'), 554);
   await domains.create('test', 'other.example', true);
   assert.equal(await rcpt('dave@other.example'), 550, 'the domain is back, its user is not');
-  await accounts.createUser('test', 'dave@other.example', 'password123');
+  await accounts.createUser('test', 'dave@other.example', TEST_PASSWORD);
   assert.equal((await c.send('a@remote.example', ['dave@other.example'], message('new dave'))).data?.code, 250);
   assert.deepEqual(
     inbox('dave@other.example').rows.map((r) => r.subject),

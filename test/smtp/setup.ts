@@ -1,4 +1,6 @@
 // A server with example.com (users bob, carol; alias sales -> bob + a remote partner) and other.example (dave).
+
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
@@ -8,7 +10,7 @@ export async function mailServer(t: { after(fn: () => unknown): void }, over: Re
   await domains.create('test', 'example.com', true);
   await domains.create('test', 'other.example', true);
   for (const u of ['bob@example.com', 'carol@example.com', 'dave@other.example'])
-    await accounts.createUser('test', u, 'password123');
+    await accounts.createUser('test', u, TEST_PASSWORD);
   accounts.createAlias('test', 'sales@example.com', ['bob@example.com', 'partner@remote.example']);
   const inbox = (email: string) => {
     const { users, mailboxes, messages } = s.app.repos;

@@ -19,6 +19,7 @@ test('the DKIM hook signs the file with Message-ID and Date already in it, for t
     config: s.app.config,
     mail: s.app.mail,
     repos: s.app.repos,
+    logins: s.app.repos,
     counters: createMemoryCounters(),
     log: s.app.log,
     dkim: {

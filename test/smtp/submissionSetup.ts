@@ -5,10 +5,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import tls from 'node:tls';
 import { capturedLog } from '../helpers/logLines.ts';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { ehlo, RawSmtp } from '../helpers/smtp.ts';
 
-export const PASSWORD = 'password123';
+export const PASSWORD = TEST_PASSWORD;
 
 export const plain = (user: string, pass = PASSWORD) => Buffer.from(`\0${user}\0${pass}`).toString('base64');
 

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { ImapFlow } from 'imapflow';
 import { gql, TOKEN } from '../helpers/graphql.ts';
+import { TEST_PASSWORD } from '../helpers/password.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { message, RawSmtp } from '../helpers/smtp.ts';
 
@@ -34,7 +35,7 @@ function tree(dir: string): string[] {
 }
 
 const CREATE_USER = `mutation($e: String!) {
-  createUser(input: { email: $e, password: "password123" }) {
+  createUser(input: { email: $e, password: "${TEST_PASSWORD}" }) {
     __typename
     ... on User { email }
     ... on ValidationError { fieldErrors { path } }
@@ -63,7 +64,7 @@ async function rcpt(port: number, address: string): Promise<string> {
 test('REST and GraphQL refuse local parts with "/" or control characters (400 / ValidationError naming the field)', async (t) => {
   const { api } = await server(t);
   for (const email of ['a/b@example.test', 'a\u0000b@example.test', 'a\u0001b@example.test', 'a\u007fb@example.test']) {
-    const r = await rest(api, 'POST', '/api/users', { email, password: 'password123' });
+    const r = await rest(api, 'POST', '/api/users', { email, password: TEST_PASSWORD });
     assert.equal(r.status, 400, JSON.stringify(email));
     assert.deepEqual(
       r.body.fields.map((f: { field: string }) => f.field),
@@ -84,7 +85,7 @@ test('domain names and addresses are refused, never truncated, at URL delimiters
   }
   assert.equal((await rest(api, 'GET', '/api/domains/foo.test')).status, 404, 'foo.test was not created');
   for (const email of ['a@example.test/../..', 'a@example.test?x', 'a@example.test#x']) {
-    const r = await rest(api, 'POST', '/api/users', { email, password: 'password123' });
+    const r = await rest(api, 'POST', '/api/users', { email, password: TEST_PASSWORD });
     assert.equal(r.status, 400, email);
   }
   assert.equal((await rest(api, 'GET', '/api/users/a@example.test')).status, 404);
@@ -97,7 +98,7 @@ test('domain names and addresses are refused, never truncated, at URL delimiters
 test('RCPT of a local part no mailbox can have is 550 5.1.1, even with a catch-all (never a 451 after DATA)', async (t) => {
   const { api, ports } = await server(t);
   assert.equal(
-    (await rest(api, 'POST', '/api/users', { email: 'bob@example.test', password: 'password123' })).status,
+    (await rest(api, 'POST', '/api/users', { email: 'bob@example.test', password: TEST_PASSWORD })).status,
     201,
   );
   assert.equal(
@@ -154,7 +155,7 @@ test('property: any generated local part, through REST or GraphQL, is either ref
         }
         stored = made.email;
       } else {
-        const r = await rest(s.api, 'POST', '/api/users', { email, password: 'password123' });
+        const r = await rest(s.api, 'POST', '/api/users', { email, password: TEST_PASSWORD });
         if (r.status === 409) return;
         if (r.status !== 201) {
           assert.equal(r.status, 400, `${JSON.stringify(email)}: ${JSON.stringify(r.body)}`);
@@ -178,7 +179,7 @@ test('property: any generated local part, through REST or GraphQL, is either ref
         host: '127.0.0.1',
         port: s.ports.imap,
         secure: false,
-        auth: { user: stored, pass: 'password123' },
+        auth: { user: stored, pass: TEST_PASSWORD },
         logger: false,
         tls: { rejectUnauthorized: false },
       });
@@ -252,14 +253,14 @@ async function imapSession(port: number, user: string) {
     return buf;
   };
   await until(/^\* OK/m);
-  assert.match(await cmd(`LOGIN ${user} password123`), /^t1 OK/m);
+  assert.match(await cmd(`LOGIN ${user} ${TEST_PASSWORD}`), /^t1 OK/m);
   return { cmd, close: () => socket.destroy() };
 }
 
 /** The server with bob@example.test, logged in over IMAP. */
 async function bobOverImap(t: { after(fn: () => unknown): void }) {
   const s = await server(t);
-  const made = await rest(s.api, 'POST', '/api/users', { email: 'bob@example.test', password: 'password123' });
+  const made = await rest(s.api, 'POST', '/api/users', { email: 'bob@example.test', password: TEST_PASSWORD });
   assert.equal(made.status, 201);
   const c = await imapSession(s.ports.imap, 'bob@example.test');
   t.after(() => c.close());
@@ -321,7 +322,7 @@ test('property: a generated IMAP mailbox name is refused (BAD/NO) or created, li
 test('property: a generated RCPT local part (with a catch-all) is refused 5xx at RCPT or delivered: never a temporary failure, never a 451 after DATA', async (t) => {
   const s = await server(t);
   assert.equal(
-    (await rest(s.api, 'POST', '/api/users', { email: 'bob@example.test', password: 'password123' })).status,
+    (await rest(s.api, 'POST', '/api/users', { email: 'bob@example.test', password: TEST_PASSWORD })).status,
     201,
   );
   assert.equal(

@@ -1,15 +1,19 @@
 /**
  * Alias: an address delivering to local users, other aliases or remote addresses (forwarding).
- * Queries: alias, aliases. Mutations: createAlias, deleteAlias.
+ * Queries: alias, aliases. Mutations: createAlias, deleteAlias. Rules: an Alias is readable by whoever administers
+ * its domain (type scope); access per root field is in access.ts; `aliases` without a domain holds only the
+ * caller's domains' aliases.
  */
 
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../builder.ts';
 import { mapInputErrors } from '../inputPaths.ts';
 import { Deleted, MUTATION_ERRORS } from './errors.ts';
+import { domainIds } from './user.ts';
 
 export const Alias = builder.drizzleNode('aliases', {
   name: 'Alias',
+  authScopes: (a) => ({ address: a.address }),
   id: { column: (a) => a.id },
   fields: (t) => ({
     address: t.exposeString('address'),
@@ -34,13 +38,14 @@ builder.queryFields((t) => ({
     type: 'aliases',
     args: { domain: t.arg.string({ required: false }) },
     totalCount: (_p, { domain }, ctx) => {
-      const d = domain ? ctx.repos.domains.get(domain) : undefined;
-      return domain && !d ? 0 : ctx.repos.aliases.count({ domainId: d?.id });
+      const ids = domainIds(ctx, domain);
+      if (ids === null) return ctx.repos.aliases.count({});
+      return ids.reduce((n, domainId) => n + ctx.repos.aliases.count({ domainId }), 0);
     },
     resolve: (query, _r, { domain }, ctx) => {
-      const d = domain ? ctx.repos.domains.get(domain) : undefined;
+      const ids = domainIds(ctx, domain);
       return ctx.repos.readClient.query.aliases.findMany(
-        query({ where: domain ? { domain_id: d?.id ?? -1 } : {}, orderBy: { id: 'asc' } }),
+        query({ where: ids ? { domain_id: { in: ids } } : {}, orderBy: { id: 'asc' } }),
       );
     },
   }),

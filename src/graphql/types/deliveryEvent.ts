@@ -3,10 +3,16 @@
  * ordered by id). Subscription: deliveryEvents (live). Rules: a dashboard backfills with the query, then
  * subscribes with `afterId` = the last id it saw, so nothing falls in between; each subscriber has a bounded
  * buffer and, when it falls behind, receives a notice with `droppedEvents` instead of slowing mail down.
+ * Who sees what (viewOf; access.ts checks the filter): an admin every event; a domain administrator the events
+ * of its domains; a user those of its own address (as sender, submitting user or recipient). Unless the event
+ * is mail from the caller (sender or submitting user its own or in its domains), recipients outside the caller's
+ * reach are left out (they may be Bcc recipients of the same message), with their per-recipient details.
  */
 import { resolveCursorConnection } from '@pothos/plugin-relay';
+import { canManageUser, type Principal } from '../../auth/principal.ts';
 import type { DeliveryEvent as DeliveryEventPayload } from '../../events/topics.ts';
 import { DELIVERY_EVENT_TYPES } from '../../repos/rows.ts';
+import { manages } from '../access.ts';
 import { builder } from '../builder.ts';
 
 const DeliveryEventType = builder.enumType('DeliveryEventType', { values: DELIVERY_EVENT_TYPES });
@@ -56,6 +62,26 @@ const matches = (f: Filter | null | undefined) => (e: DeliveryEventPayload) =>
   (!f?.user || e.userEmail === f.user.toLowerCase() || e.recipients.includes(f.user.toLowerCase())) &&
   (!f?.types?.length || f.types.includes(e.type));
 
+/** The event as the caller may see it, or null when it is none of its business (see the rules above). */
+export function viewOf(p: Principal, e: DeliveryEventPayload): DeliveryEventPayload | null {
+  if (p.admin) return e;
+  const setup = p.totpSetupRequired;
+  const mine = (a: string | null) => !!a && ((!setup && canManageUser(p, a)) || a.toLowerCase() === p.user?.email);
+  const fromMine = mine(e.userEmail) || mine(e.sender);
+  if (!fromMine && !(e.domain && manages(p, e.domain)) && !e.recipients.some(mine)) return null;
+  if (fromMine || e.recipients.every(mine)) return e;
+  const recipients = e.recipients.filter(mine);
+  const replies = e.details?.replies;
+  const details =
+    replies && typeof replies === 'object'
+      ? {
+          ...e.details,
+          replies: Object.fromEntries(Object.entries(replies).filter(([r]) => recipients.includes(r))),
+        }
+      : e.details;
+  return { ...e, recipients, details };
+}
+
 const DeliveryEventNotice = builder
   .objectRef<{ event: DeliveryEventPayload | null; droppedEvents: number }>('DeliveryEventNotice')
   .implement({
@@ -82,7 +108,10 @@ builder.queryFields((t) => ({
             domain: f?.domain?.toLowerCase(),
             types: (f?.types as never) ?? undefined,
           });
-          const rows = all.filter(matches(f)).filter((e) => !before || e.id < Number(before));
+          const rows = all
+            .filter(matches(f))
+            .filter((e) => !before || e.id < Number(before))
+            .flatMap((e) => viewOf(ctx.auth, e) ?? []);
           return inverted ? rows.slice(-limit).reverse() : rows.slice(0, limit);
         },
       ),
@@ -100,20 +129,21 @@ builder.subscriptionFields((t) => ({
     },
     subscribe: async function* (_r, args, ctx) {
       const f = args.filter as Filter | null | undefined;
-      const stream = ctx.bus.stream('delivery', { capacity: ctx.config.api.subscription_buffer, filter: matches(f) });
+      const visible = (e: DeliveryEventPayload) => matches(f)(e) && viewOf(ctx.auth, e) !== null;
+      const stream = ctx.bus.stream('delivery', { capacity: ctx.config.api.subscription_buffer, filter: visible });
       try {
         let lastId = args.afterId ?? 0;
         if (args.afterId !== null && args.afterId !== undefined) {
           for (;;) {
             const page = ctx.repos.deliveryEvents.list({ after: lastId, limit: 500 });
-            for (const e of page) if (matches(f)(e)) yield { event: e, droppedEvents: 0 };
+            for (const e of page) if (visible(e)) yield { event: viewOf(ctx.auth, e), droppedEvents: 0 };
             if (page.length > 0) lastId = page[page.length - 1]!.id;
             if (page.length < 500) break;
           }
         }
         for await (const item of stream) {
           if (item.kind === 'dropped') yield { event: null, droppedEvents: item.count };
-          else if (item.payload.id > lastId) yield { event: item.payload, droppedEvents: 0 };
+          else if (item.payload.id > lastId) yield { event: viewOf(ctx.auth, item.payload), droppedEvents: 0 };
         }
       } finally {
         await stream.return?.();

@@ -2,11 +2,17 @@
  * Domain: a hosted domain (or the `_default` template) with its settings as typed sections.
  * Queries: domain, domains, defaultTemplate. Mutations: createDomain, updateDomain, updateDomainSecurity,
  * updateDefaultTemplate, deleteDomain, rotateDkimKey. Subscription: configChanged.
+ * Rules: a Domain's fields but its name are readable only by whoever administers it (type scope); access per root
+ * field is in access.ts; a domain administrator may change its domains' policies, catch-all, SPF record and
+ * default quota (at most maxMailboxSize), not ADMIN_ONLY_SETTINGS (FORBIDDEN); listings and configChanged hold
+ * only the caller's domains.
  */
 
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
+import { ForbiddenError } from '../../repos/errors.ts';
 import { TEMPLATE_DOMAIN } from '../../repos/names.ts';
+import { manages } from '../access.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { mapInputErrors, under } from '../inputPaths.ts';
@@ -25,9 +31,13 @@ const domainName = z.string().min(1, { error: 'must not be empty' }).max(253, { 
 
 export const Domain = builder.drizzleNode('domains', {
   name: 'Domain',
+  authScopes: (d) => ({ domain: d.name }),
   id: { column: (d) => d.id },
   fields: (t) => ({
-    name: t.exposeString('name', { description: 'ASCII (punycode) name; `_default` for the template.' }),
+    name: t.exposeString('name', {
+      description: 'ASCII (punycode) name; `_default` for the template.',
+      skipTypeScopes: true,
+    }),
     isTemplate: t.boolean({ resolve: (d) => d.name === TEMPLATE_DOMAIN }),
     status: t.field({ type: DomainStatusEnum, resolve: (d) => d.status }),
     maxUsers: t.exposeInt('max_users', { description: '0 = unlimited.' }),
@@ -86,24 +96,51 @@ builder.queryFields((t) => ({
   }),
   domains: t.drizzleConnection({
     type: 'domains',
+    description: 'Hosted domains (for a domain administrator, those it administers).',
     args: { filter: t.arg({ type: DomainFilter, required: false }) },
-    totalCount: (_p, { filter }, ctx) =>
-      ctx.repos.domains.count({
-        status: (filter?.status as string | null) ?? undefined,
-        nameContains: filter?.nameContains ?? undefined,
-      }),
-    resolve: (query, _root, { filter }, ctx) =>
-      ctx.repos.readClient.query.domains.findMany(
-        query({ where: domainWhere(filter as never), orderBy: { id: 'asc' } }),
-      ),
+    totalCount: (_p, { filter }, ctx) => {
+      const status = (filter?.status as string | null) ?? undefined;
+      const nameContains = filter?.nameContains ?? undefined;
+      if (ctx.auth.admin) return ctx.repos.domains.count({ status, nameContains });
+      return [...ctx.auth.domains]
+        .map((n) => ctx.repos.domains.get(n))
+        .filter(
+          (d) => d && (!status || d.status === status) && (!nameContains || d.name.includes(likeEscape(nameContains))),
+        ).length;
+    },
+    resolve: (query, _root, { filter }, ctx) => {
+      const where = domainWhere(filter as never);
+      return ctx.repos.readClient.query.domains.findMany(
+        query({
+          where: ctx.auth.admin ? where : { ...where, name: { ...where.name, in: [...ctx.auth.domains] } },
+          orderBy: { id: 'asc' },
+        }),
+      );
+    },
   }),
 }));
+
+/** Settings only an admin may change (the operator's limits), as input paths; everything else is the domain's. */
+export const ADMIN_ONLY_SETTINGS = ['status', 'maxUsers', 'maxMailboxSize', 'backupMx', 'rateLimits'];
 
 /** updateDomain and updateDomainSecurity: a partial settings input, deep-merged into the domain (or template). */
 const updateSettings = (ctx: GraphQLContext, name: string, input: object) =>
   mapInputErrors(
     (p) => ['input', ...columnToInputPath(p)],
-    () => ctx.domains.update(ctx.auth.actor, name, toColumnPatch(input as never)),
+    () => {
+      const patch = toColumnPatch(input as never);
+      if (!ctx.auth.admin) {
+        const given = Object.entries(input)
+          .filter(([k, v]) => v !== undefined && ADMIN_ONLY_SETTINGS.includes(k))
+          .map(([k]) => k);
+        if (given.length) throw new ForbiddenError(`only an admin can change ${given.join(', ')} of a domain`);
+        const quota = patch.default_quota as number | null | undefined;
+        const max = ctx.repos.domains.get(name)?.max_mailbox_size ?? 0;
+        if (typeof quota === 'number' && max > 0 && (quota === 0 || quota > max))
+          throw new ForbiddenError(`only an admin can set a default quota above maxMailboxSize (${max} bytes)`);
+      }
+      return ctx.domains.update(ctx.auth.actor, name, patch);
+    },
   );
 
 builder.mutationFields((t) => ({
@@ -209,7 +246,9 @@ builder.subscriptionFields((t) => ({
     args: { domain: t.arg.string({ required: false }) },
     subscribe: async function* (_root, args, ctx) {
       const only = args.domain ? (ctx.repos.domains.get(args.domain)?.name ?? args.domain.toLowerCase()) : null;
-      const stream = ctx.bus.stream('domain.changed', { filter: (e) => !only || e.name === only });
+      const stream = ctx.bus.stream('domain.changed', {
+        filter: (e) => (!only || e.name === only) && manages(ctx.auth, e.name),
+      });
       try {
         for await (const item of stream)
           if (item.kind === 'event')

@@ -2,7 +2,7 @@
  * Typed errors (errors plugin): mutations return their result or one of these. Rules: the message is safe to
  * show; ValidationError lists every bad field with its path in the operation's input.
  */
-import { ConflictError, type Issue, NotFoundError, ValidationError } from '../../repos/errors.ts';
+import { AuthenticationError, ConflictError, type Issue, NotFoundError, ValidationError } from '../../repos/errors.ts';
 import { builder } from '../builder.ts';
 
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
@@ -43,8 +43,19 @@ builder.objectType(ConflictError, {
   fields: (t) => ({ code: t.exposeString('code') }),
 });
 
+builder.objectType(AuthenticationError, {
+  name: 'AuthenticationError',
+  description: 'A secret the caller had to prove (current password, TOTP or recovery code) did not match.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (o) => o instanceof AuthenticationError,
+  fields: (t) => ({ code: t.exposeString('code') }),
+});
+
 /** The error types every mutation can return. */
 export const MUTATION_ERRORS = [ValidationError, NotFoundError, ConflictError];
+
+/** Those of mutations that also check a password or code the caller gives. */
+export const CREDENTIAL_MUTATION_ERRORS = [...MUTATION_ERRORS, AuthenticationError];
 
 /** What a delete mutation returns: the deleted object no longer exists, so it is identified, not refetched. */
 export interface DeletedShape {

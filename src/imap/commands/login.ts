@@ -1,18 +1,20 @@
 /**
  * LOGIN (RFC 3501 6.2.3) and the login step shared with AUTHENTICATE. Rules: refused with LOGINDISABLED-style
  * PRIVACYREQUIRED when plaintext is not allowed on this connection; a failed attempt waits before answering
- * (slowing guessing) and the third failure in a session ends it; the per-user session limit is checked after a
- * successful password check (NO [LIMIT]); success answers with the post-login CAPABILITY code.
+
+ * (slowing guessing; login.ts's failureDelayMs, the same as SMTP AUTH) and the third failure in a session ends it; the per-user session limit is checked after a
+ * successful password check (NO [LIMIT]); a failure is
+ * NO [AUTHENTICATIONFAILED] with login.ts's client text when it has one (an app password is required), else
+ * `Authentication failed` (also for a blocked client); success answers with the post-login CAPABILITY code.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkLogin } from '../../auth/login.ts';
+import { checkLogin, failureDelayMs } from '../../auth/login.ts';
 import { LOG_EVENTS } from '../../log/logger.ts';
 import { ImapNo } from '../protocol/types.ts';
 import type { CommandSession, Done } from '../state.ts';
 import { need, noMore, text } from './args.ts';
 import { notAuthenticated } from './types.ts';
 
-const FAILURE_DELAY_MS = 300;
 const MAX_FAILURES = 3;
 
 export async function completeLogin(s: CommandSession, username: string, password: string): Promise<Done> {
@@ -23,10 +25,10 @@ export async function completeLogin(s: CommandSession, username: string, passwor
   if ('error' in r) {
     s.authFailures++;
     s.log.info({ username, reason: r.error, failures: s.authFailures }, LOG_EVENTS.authFailed);
-    await sleep(FAILURE_DELAY_MS * s.authFailures);
+    await sleep(failureDelayMs(s.authFailures));
     // The tagged NO is written first (by the session), then BYE, then the connection closes.
     if (s.authFailures >= MAX_FAILURES) s.byeAfterReply = 'Too many failed authentication attempts';
-    throw new ImapNo('Authentication failed', 'AUTHENTICATIONFAILED');
+    throw new ImapNo(r.reply ?? 'Authentication failed', 'AUTHENTICATIONFAILED');
   }
   // The client may have gone while the password was being checked: count nothing for a closed session.
   if (s.isClosed) return {};

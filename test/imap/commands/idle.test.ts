@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ImapFlow } from 'imapflow';
+import { TEST_PASSWORD } from '../../helpers/password.ts';
 import { assertRelative } from '../../helpers/wait.ts';
 import { idleWatch } from '../clients.ts';
 import { imapServer } from '../setup.ts';
@@ -33,7 +34,7 @@ test('IDLE reports a message delivered over SMTP within 1 s (raw client and imap
     port: s.ports.imap,
     secure: false,
     tls: { rejectUnauthorized: false },
-    auth: { user: 'bob@example.com', pass: 'password123' },
+    auth: { user: 'bob@example.com', pass: TEST_PASSWORD },
     logger: watch.logger,
   });
   await flow.connect();

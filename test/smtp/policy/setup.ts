@@ -5,6 +5,7 @@
 import type { TestContext } from 'node:test';
 import { startDnsmasq } from '../../helpers/dnsmasq.ts';
 import { capturedLog } from '../../helpers/logLines.ts';
+import { TEST_PASSWORD } from '../../helpers/password.ts';
 import { startTestServer } from '../../helpers/server.ts';
 import { ehlo, message, type RawSmtp } from '../../helpers/smtp.ts';
 
@@ -38,7 +39,7 @@ export async function policyServer(
     await domains.create('test', 'example.com', true);
     await domains.create('test', 'other.example', true);
     for (const u of ['bob@example.com', 'carol@example.com', 'dave@other.example'])
-      await accounts.createUser('test', u, 'password123');
+      await accounts.createUser('test', u, TEST_PASSWORD);
   }
   const security = async (domain: string, sections: Record<string, unknown>) => {
     const res = await fetch(`${s.api}/api/domains/${domain}/security`, {
